@@ -1,0 +1,186 @@
+//! Governments: eastern delivery of aid along links, western allocation of what arrives,
+//! and the centre's annual assessment of each pair.
+//!
+//! Sources: pairing and inputs (001_82bc27cfea89b29a.txt); fund allocation, leakage and the
+//! missing legal basis for horizontal transfers (002_22c6ac024ef827cc.txt); assessment with
+//! accountability (001, 000_5b91215dcf67bf5e.txt); welfare posts vs training
+//! (001, 002); risk reserve fund (003_01d5afcbef5ce2ae.txt).
+
+use rand::Rng;
+
+use crate::agents::firm::{FirmChange, FirmKind};
+use crate::config::{Config, PhaseScales};
+use crate::ledger::Account;
+use crate::metrics::{Channel, Recorder};
+use crate::rng::{Purpose, Streams};
+use crate::time::Tick;
+use crate::world::World;
+
+/// Eastern governments (and their societies) deliver this tick's inputs along every active
+/// link: fiscal aid, procurement budgets, labour demand, training places and talent.
+pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick, rec: &mut dyn Recorder) {
+    let tpy = cfg.calendar.ticks_per_year() as f64;
+    for rs in world.regions.iter_mut() {
+        rs.coop_labour_demand = 0.0;
+        rs.procurement_budget = 0.0;
+        rs.east_training_places = 0.0;
+        rs.market_reach = 0.0;
+    }
+    let (mut labour_tot, mut market_tot, mut proc_tot) =
+        (vec_zero(cfg), vec_zero(cfg), vec_zero(cfg));
+    for (li, link) in cfg.links.iter().enumerate() {
+        let ls = &mut world.links[li];
+        ls.fiscal_aid = 0.0;
+        if !link.active(t) {
+            ls.labour_share = 0.0;
+            ls.market_share = 0.0;
+            ls.procurement_share = 0.0;
+            continue;
+        }
+        let c = &link.channels;
+        let d = ls.delivery;
+        let w = link.west;
+        let aid = c.fiscal_aid * scales.fiscal_aid * d / tpy;
+        ls.fiscal_aid = aid;
+        world.ledger.transfer(Account::EastGov(link.east), Account::WestGov(w), aid);
+        rec.flow(t, li, Channel::FiscalAid, aid);
+        let rs = &mut world.regions[w];
+        let labour = c.labour_demand * scales.labour * d;
+        rs.coop_labour_demand += labour;
+        labour_tot[w] += labour;
+        ls.labour_share = labour;
+        let proc = c.procurement * scales.procurement * d / tpy;
+        rs.procurement_budget += proc;
+        proc_tot[w] += proc;
+        ls.procurement_share = proc;
+        rs.east_training_places += c.training_places * scales.labour * d / tpy;
+        let reach = c.market_access * scales.market;
+        rs.market_reach += reach;
+        market_tot[w] += reach;
+        ls.market_share = reach;
+        let to_west = c.talent_to_west * scales.talent / tpy;
+        let to_east = c.talent_to_east * scales.talent / tpy;
+        rs.talent_stock += to_west;
+        let per_1000 = to_east / (rs.real_households / 1000.0).max(1e-9);
+        rs.credibility = (rs.credibility + cfg.market.secondment_learning * per_1000).min(1.0);
+        rec.flow(t, li, Channel::TalentToWest, to_west);
+        rec.flow(t, li, Channel::TalentToEast, to_east);
+    }
+    // Normalise link shares within each western region.
+    for (li, link) in cfg.links.iter().enumerate() {
+        let w = link.west;
+        let ls = &mut world.links[li];
+        ls.labour_share = share(ls.labour_share, labour_tot[w]);
+        ls.market_share = share(ls.market_share, market_tot[w]);
+        ls.procurement_share = share(ls.procurement_share, proc_tot[w]);
+    }
+    for (ri, rs) in world.regions.iter_mut().enumerate() {
+        let digital = cfg.regions[ri].params.digital_access;
+        rs.market_reach = rs.market_reach.min(1.0) * (0.5 + 0.5 * digital);
+        rs.talent_stock *= 1.0 - cfg.market.talent_decay / tpy;
+        let half = cfg.market.talent_half * rs.real_households / 1000.0;
+        rs.talent_index = rs.talent_stock / (rs.talent_stock + half.max(1e-9));
+    }
+}
+
+fn vec_zero(cfg: &Config) -> Vec<f64> {
+    vec![0.0; cfg.regions.len()]
+}
+
+fn share(x: f64, total: f64) -> f64 {
+    if total > 0.0 {
+        x / total
+    } else {
+        0.0
+    }
+}
+
+/// Western governments allocate what they received (this tick plus a twelfth of any carried
+/// balance per month) across transfers, welfare posts, collective industry, training,
+/// infrastructure and the reserve fund, after leakage.
+pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick) {
+    let tpy = cfg.calendar.ticks_per_year() as f64;
+    let pol = &cfg.policy;
+    let [s_tr, s_post, s_ind, s_train, s_infra, s_res] = pol.allocation.shares();
+    for ri in 0..world.regions.len() {
+        let received: f64 = world.links.iter().zip(cfg.links.iter()).filter(|(_, l)| l.west == ri).map(|(s, _)| s.fiscal_aid).sum();
+        let balance = world.ledger.balance(Account::WestGov(ri));
+        // Spend this tick's receipts plus 1/tpy of what was carried from earlier ticks.
+        let carried = (balance - received).max(0.0);
+        let available = (received + carried / tpy).min(balance.max(0.0));
+        let leak = available * pol.leakage;
+        world.ledger.transfer(Account::WestGov(ri), Account::Leakage, leak);
+        let net = available - leak;
+        let rs = &mut world.regions[ri];
+        rs.transfer_budget = net * s_tr;
+        rs.post_capacity = net * s_post / (pol.welfare_post_wage / tpy);
+        rs.west_training_places = net * s_train / pol.training_cost;
+        // Infrastructure: spending raises the index; the index depreciates.
+        let infra = net * s_infra;
+        world.ledger.transfer(Account::WestGov(ri), Account::Services, infra);
+        let per_point = pol.infrastructure_cost * rs.real_households / 1000.0;
+        rs.infrastructure = (rs.infrastructure * (1.0 - cfg.market.infra_decay / tpy) + 0.01 * infra / per_point.max(1e-9)).min(1.0);
+        // Reserve fund.
+        let reserve = net * s_res;
+        world.ledger.transfer(Account::WestGov(ri), Account::Reserve(ri), reserve);
+        // Collective industry: funds accumulate until a project can be launched.
+        let industry = net * s_ind;
+        world.ledger.transfer(Account::WestGov(ri), Account::Firms(ri), industry);
+        rs.project_pipeline += industry;
+        if rs.project_pipeline >= pol.project_size {
+            let mut rng = streams.stream(Purpose::Projects, ri as u64, t as u64);
+            while rs.project_pipeline >= pol.project_size {
+                rs.project_pipeline -= pol.project_size;
+                if rng.random::<f64>() < pol.project_failure {
+                    world.ledger.transfer(Account::Firms(ri), Account::FailedProjects, pol.project_size);
+                } else {
+                    world.pending.push(FirmChange::Enter {
+                        region: ri as u16,
+                        link: u32::MAX,
+                        kind: FirmKind::Cooperative,
+                        capital: pol.project_size,
+                        expected_return: cfg.firms.hurdle_return,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Social organisations of each eastern region donate to their western partners: a share
+/// for health services, the rest as cash help to households at risk (002, 000).
+pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick, rec: &mut dyn Recorder) {
+    let tpy = cfg.calendar.ticks_per_year() as f64;
+    for rs in world.regions.iter_mut() {
+        rs.social_cash_budget = 0.0;
+    }
+    for (li, link) in cfg.links.iter().enumerate() {
+        if !link.active(t) {
+            continue;
+        }
+        let amount = link.channels.social_donations * scales.social * cfg.social.mobilisation / tpy;
+        world.ledger.transfer(Account::Social(link.east), Account::SocialPool(link.west), amount);
+        rec.flow(t, li, Channel::Donations, amount);
+        let rs = &mut world.regions[link.west];
+        rs.health_budget += amount * cfg.social.health_share;
+        rs.social_cash_budget += amount * (1.0 - cfg.social.health_share);
+    }
+}
+
+/// Year end: the centre assesses each active pair on delivered inputs and holds it to
+/// account, closing part of the delivery gap; without assessment delivery drifts back.
+pub fn centre_assess(world: &mut World, cfg: &Config, t: Tick) {
+    let c = &cfg.centre;
+    for (li, link) in cfg.links.iter().enumerate() {
+        if !link.active(t) {
+            continue;
+        }
+        let ls = &mut world.links[li];
+        if c.assessment {
+            ls.delivery += c.accountability * (1.0 - ls.delivery);
+        } else {
+            ls.delivery += c.drift * (c.initial_delivery - ls.delivery);
+        }
+        ls.delivery = ls.delivery.clamp(0.0, 1.0);
+    }
+}

@@ -1,0 +1,492 @@
+//! Villager households and their workers: labour choices, shocks, income, poverty status.
+//!
+//! A household is a compact hot record (40 bytes) plus a ring of its last year of
+//! per-capita incomes kept in a separate column. The household step reads and writes nearly
+//! every field of the record, so one record per household beats one column per field here;
+//! the ring, the only wide part, is a column of its own.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use crate::metrics::BlockAcc;
+
+/// Poverty status codes stored in [`Household::status`].
+pub mod status {
+    /// Never below the line since the start.
+    pub const NEVER_POOR: u8 = 0;
+    /// Below the line and has never exited (initially poor, or a new entrant).
+    pub const POOR: u8 = 1;
+    /// Was poor, now above the line.
+    pub const EXITED: u8 = 2;
+    /// Exited once, then fell back below the line (返贫).
+    pub const RELAPSED: u8 = 3;
+    /// Names, indexed by code.
+    pub const NAMES: [&str; 4] = ["never_poor", "poor", "exited", "relapsed"];
+
+    /// Whether a status code means currently poor.
+    #[inline]
+    pub fn is_poor(s: u8) -> bool {
+        s == POOR || s == RELAPSED
+    }
+}
+
+/// Bit flags stored in [`Household::flags`].
+pub mod flags {
+    /// Has been poor at some tick (a registered household; holds collective shares).
+    pub const EVER_POOR: u8 = 1;
+    /// Has exited poverty at least once.
+    pub const EVER_EXITED: u8 = 2;
+    /// Has relapsed at least once.
+    pub const EVER_RELAPSED: u8 = 4;
+    /// Was vulnerable at the end of the last tick.
+    pub const VULNERABLE: u8 = 8;
+}
+
+/// One simulated villager household (also used, with the same rules, for eastern households).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C)]
+pub struct Household {
+    /// Own-production capacity per farm worker at base conditions, yuan/year.
+    pub farm_base: f32,
+    /// Mean skill of the household's workers (wage multiplier, 1 = untrained).
+    pub skill: f32,
+    /// Own effort in [0,1]; falls with transfer dependency.
+    pub effort: f32,
+    /// Savings buffer, yuan.
+    pub savings: f32,
+    /// Exponentially weighted mean of ln(trailing annual per-capita income).
+    pub log_mean: f32,
+    /// Exponentially weighted variance of the same.
+    pub log_var: f32,
+    /// Trailing-year per-capita net income (sum of the ring), yuan/person/year.
+    pub trailing: f32,
+    /// Region index.
+    pub region: u16,
+    /// Ticks since the start at which the household last exited poverty, plus one (0 = never).
+    pub last_exit: u16,
+    /// Persons.
+    pub size: u8,
+    /// Working-age members.
+    pub workers: u8,
+    /// Workers employed by local firms.
+    pub local: u8,
+    /// Workers migrated east.
+    pub migrants: u8,
+    /// Workers on public-welfare posts.
+    pub posts: u8,
+    /// Ticks of illness left for one worker (0 = healthy).
+    pub sick_ticks: u8,
+    /// Ticks of disaster-reduced farm output left.
+    pub disaster_ticks: u8,
+    /// Poverty status (see [`status`]).
+    pub status: u8,
+    /// Flags (see [`flags`]).
+    pub flags: u8,
+}
+
+impl Household {
+    /// Workers on the farm (not employed, migrated or on a post).
+    #[inline]
+    pub fn farm_workers(&self) -> u8 {
+        self.workers - self.local - self.migrants - self.posts
+    }
+}
+
+/// Per-region rates and amounts for one tick, fixed before the household phase.
+/// Money is per tick, in simulated-household yuan; probabilities are per tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Rates {
+    /// Multiplier on farm output (infrastructure, talent, market channels, price shocks).
+    pub farm_mult: f32,
+    /// Extra revenue per yuan of farm output from consumption-aid procurement.
+    pub procurement_rate: f32,
+    /// Local wage per unit of skill, per tick.
+    pub wage: f32,
+    /// Remittance per migrant per unit of skill, per tick.
+    pub remittance: f32,
+    /// Welfare-post wage per tick.
+    pub post_wage: f32,
+    /// Local job-finding probability per unit of skill×effort.
+    pub p_job: f32,
+    /// Probability that a local job ends.
+    pub p_job_loss: f32,
+    /// Placement probability (labour cooperation) per unit of skill×effort.
+    pub p_place: f32,
+    /// Spontaneous migration probability of an idle worker.
+    pub p_migrate: f32,
+    /// Return probability of a migrant.
+    pub p_return: f32,
+    /// Probability that an eligible idle worker gets a welfare post.
+    pub p_post: f32,
+    /// Probability that a welfare post ends.
+    pub p_post_loss: f32,
+    /// Probability that one non-migrant worker is trained this tick.
+    pub p_train: f32,
+    /// Transfer per eligible household.
+    pub transfer: f32,
+    /// Social cash help per at-risk household.
+    pub social_cash: f32,
+    /// Share of medical costs covered by health services.
+    pub health_cover: f32,
+    /// Dividend per member household (benefit linkage).
+    pub dividend: f32,
+    /// Share of a shocked household's shortfall below the line the reserve fund pays.
+    pub reserve_ratio: f32,
+    /// Multiplier on farm output from a common disaster (1 = none).
+    pub common_disaster: f32,
+}
+
+/// Parameters of the household step that do not vary by region.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepParams {
+    /// Current tick.
+    pub tick: u32,
+    /// Ticks per year.
+    pub tpy: u32,
+    /// Poverty line per person per year.
+    pub line: f32,
+    /// ln(line).
+    pub ln_line: f32,
+    /// Vulnerability threshold.
+    pub vuln_threshold: f32,
+    /// Weight of the newest observation in the income mean/variance.
+    pub memory_weight: f32,
+    /// Transfer eligibility window after exit, ticks.
+    pub support_ticks: u32,
+    /// Per-tick illness probability.
+    pub p_ill: f32,
+    /// Illness length in ticks.
+    pub ill_ticks: u8,
+    /// Medical cost as a share of annual household income.
+    pub ill_cost: f32,
+    /// Per-tick idiosyncratic disaster probability.
+    pub p_disaster: f32,
+    /// Share of farm output lost while a disaster lasts.
+    pub disaster_loss: f32,
+    /// Std dev of the per-tick log farm-income shock.
+    pub noise: f32,
+    /// Saving rate out of income above the line.
+    pub saving_rate: f32,
+    /// Dependency strength.
+    pub dependency: f32,
+    /// Per-tick effort adjustment.
+    pub effort_adjust: f32,
+    /// Per-tick skill decay.
+    pub skill_decay: f32,
+    /// Skill gain of one trained worker.
+    pub skill_gain: f32,
+}
+
+/// Whether the household is eligible for transfers at the start of tick `t`:
+/// registered poor, or exited less than `support_ticks` ago.
+#[inline]
+pub fn eligible(h: &Household, t: u32, support_ticks: u32) -> bool {
+    status::is_poor(h.status)
+        || (h.status == status::EXITED && t + 1 < h.last_exit as u32 + support_ticks)
+}
+
+/// Whether the household counts as at risk for social help (poor or vulnerable).
+#[inline]
+pub fn at_risk(h: &Household) -> bool {
+    status::is_poor(h.status) || h.flags & flags::VULNERABLE != 0
+}
+
+/// Standard normal CDF (via erfc; absolute error below 1.2e-7).
+pub fn norm_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// Complementary error function (Numerical Recipes `erfcc`, fractional error < 1.2e-7).
+pub fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+#[inline]
+fn draws(rng: &mut ChaCha8Rng, n: u8, p: f32) -> u8 {
+    let mut k = 0;
+    for _ in 0..n {
+        if rng.random::<f32>() < p {
+            k += 1;
+        }
+    }
+    k
+}
+
+/// Advances one household by one tick and adds what it did to the block accumulator.
+///
+/// `ring` is the household's last `tpy` per-capita incomes (per tick); slot `t % tpy` is
+/// overwritten. The order of random draws is fixed (ODD §7.4) so that a re-implementation
+/// reproduces the same numbers from the same streams.
+#[inline]
+pub fn step(
+    h: &mut Household,
+    ring: &mut [f32],
+    r: &Rates,
+    p: &StepParams,
+    rng: &mut ChaCha8Rng,
+    acc: &mut BlockAcc,
+) {
+    let t = p.tick;
+    let was = h.status;
+    let is_eligible = eligible(h, t, p.support_ticks);
+    let is_at_risk = at_risk(h);
+    let is_member = h.flags & flags::EVER_POOR != 0;
+
+    // 1. Labour transitions.
+    if h.sick_ticks > 0 {
+        h.sick_ticks -= 1;
+    }
+    let returned = draws(rng, h.migrants, r.p_return);
+    h.migrants -= returned;
+    let lost = draws(rng, h.local, r.p_job_loss);
+    h.local -= lost;
+    let posts_lost = draws(rng, h.posts, r.p_post_loss);
+    h.posts -= posts_lost;
+    let se = h.skill * h.effort;
+    let q_place = (r.p_place * se).min(1.0);
+    let q_job = (r.p_job * se).min(1.0 - q_place);
+    let q_post = if is_eligible { r.p_post.min(1.0 - q_place - q_job) } else { 0.0 };
+    let q_mig = r.p_migrate.min(1.0 - q_place - q_job - q_post);
+    let idle = h.farm_workers();
+    acc.seekers_se += (idle as f32 * se) as f64;
+    if is_eligible {
+        acc.post_seekers += idle as f64;
+    }
+    let (mut placed, mut hired, mut posted, mut migrated) = (0u8, 0u8, 0u8, 0u8);
+    for _ in 0..idle {
+        let u: f32 = rng.random();
+        if u < q_place {
+            placed += 1;
+        } else if u < q_place + q_job {
+            hired += 1;
+        } else if u < q_place + q_job + q_post {
+            posted += 1;
+        } else if u < q_place + q_job + q_post + q_mig {
+            migrated += 1;
+        }
+    }
+    h.migrants += placed + migrated;
+    h.local += hired;
+    h.posts += posted;
+    let home = h.workers - h.migrants;
+    acc.train_eligible += home as f64;
+    let trained = home > 0 && rng.random::<f32>() < 1.0 - (1.0 - r.p_train).powi(home as i32);
+    h.skill = 1.0 + (h.skill - 1.0) * (1.0 - p.skill_decay);
+    if trained {
+        h.skill += p.skill_gain / h.workers as f32;
+    }
+
+    // 2. Idiosyncratic shocks.
+    let annual_income = h.trailing * h.size as f32;
+    let mut medical = 0.0f32;
+    if rng.random::<f32>() < p.p_ill {
+        h.sick_ticks = p.ill_ticks;
+        medical = p.ill_cost * annual_income.max(p.line * h.size as f32);
+    }
+    if rng.random::<f32>() < p.p_disaster {
+        h.disaster_ticks = p.tpy as u8;
+    }
+    let eps: f32 = rng.sample::<f32, _>(StandardNormal);
+    let shocked = h.sick_ticks > 0 || h.disaster_ticks > 0 || r.common_disaster < 1.0;
+
+    // 3. Income, household total for this tick.
+    let mut farm_workers = h.farm_workers() as f32;
+    let mut local_workers = h.local as f32;
+    if h.sick_ticks > 0 {
+        if farm_workers > 0.0 {
+            farm_workers -= 1.0;
+        } else if local_workers > 0.0 {
+            local_workers -= 1.0;
+        }
+    }
+    let mut farm_mult = r.farm_mult * r.common_disaster;
+    if h.disaster_ticks > 0 {
+        farm_mult *= 1.0 - p.disaster_loss;
+        h.disaster_ticks -= 1;
+    }
+    let noise = (p.noise * eps - 0.5 * p.noise * p.noise).exp();
+    let farm = farm_workers * h.farm_base * h.effort * farm_mult * noise / p.tpy as f32;
+    let procurement = farm * r.procurement_rate;
+    let wage = local_workers * r.wage * h.skill;
+    let post = h.posts as f32 * r.post_wage;
+    let remit = h.migrants as f32 * r.remittance * h.skill;
+    let transfer = if is_eligible { r.transfer } else { 0.0 };
+    let dividend = if is_member { r.dividend } else { 0.0 };
+    let social = if is_at_risk { r.social_cash } else { 0.0 };
+    let gross = farm + procurement + wage + post + remit + transfer + dividend + social;
+    let covered = medical * r.health_cover;
+    let out_of_pocket = medical - covered;
+    let from_savings = out_of_pocket.min(h.savings);
+    h.savings -= from_savings;
+    let from_income = out_of_pocket - from_savings;
+    let line_tick = p.line * h.size as f32 / p.tpy as f32;
+    let mut net = gross - from_income;
+    let mut topup = 0.0;
+    if shocked && net < line_tick && r.reserve_ratio > 0.0 {
+        acc.reserve_claims += (line_tick - net) as f64;
+        topup = r.reserve_ratio * (line_tick - net);
+        net += topup;
+    }
+    if net > line_tick {
+        h.savings += p.saving_rate * (net - line_tick);
+    }
+
+    // 4. Dependency: effort drifts toward 1 − dependency × (transfer share of income).
+    let dependent = transfer + social;
+    let share = if gross > 0.0 { (dependent / gross).min(1.0) } else { 0.0 };
+    let target = 1.0 - p.dependency * share;
+    h.effort = (h.effort + p.effort_adjust * (target - h.effort)).clamp(0.0, 1.0);
+
+    // 5. Trailing-year income.
+    let slot = (t % p.tpy) as usize;
+    ring[slot] = net / h.size as f32;
+    h.trailing = ring.iter().sum();
+    let x = h.trailing.max(1.0).ln();
+    let d = x - h.log_mean;
+    h.log_mean += p.memory_weight * d;
+    h.log_var = (1.0 - p.memory_weight) * (h.log_var + p.memory_weight * d * d);
+
+    // 6. Poverty status.
+    let poor = h.trailing < p.line;
+    let new_status = match (was, poor) {
+        (status::NEVER_POOR, false) => status::NEVER_POOR,
+        (status::NEVER_POOR, true) => {
+            acc.entries += 1.0;
+            status::POOR
+        }
+        (status::POOR, true) | (status::RELAPSED, true) => was,
+        (status::POOR, false) | (status::RELAPSED, false) => {
+            acc.exits += 1.0;
+            h.last_exit = (t + 1).min(u16::MAX as u32) as u16;
+            h.flags |= flags::EVER_EXITED;
+            status::EXITED
+        }
+        (_, true) => {
+            acc.relapses += 1.0;
+            h.flags |= flags::EVER_RELAPSED;
+            status::RELAPSED
+        }
+        (_, false) => status::EXITED,
+    };
+    h.status = new_status;
+    if poor {
+        h.flags |= flags::EVER_POOR;
+    }
+    let sd = h.log_var.max(1e-6).sqrt();
+    let vuln = norm_cdf(((p.ln_line - h.log_mean) / sd) as f64);
+    let vulnerable = !poor && vuln > p.vuln_threshold as f64;
+    if vulnerable {
+        h.flags |= flags::VULNERABLE;
+    } else {
+        h.flags &= !flags::VULNERABLE;
+    }
+
+    // 7. Accounting.
+    acc.n += 1.0;
+    match was {
+        status::NEVER_POOR => acc.never_poor_start += 1.0,
+        status::EXITED => acc.exited_start += 1.0,
+        _ => acc.poor_start += 1.0,
+    }
+    if poor {
+        let g = ((p.line - h.trailing) / p.line).clamp(0.0, 1.0) as f64;
+        acc.poor += 1.0;
+        acc.gap += g;
+        acc.gap2 += g * g;
+    } else {
+        acc.nonpoor += 1.0;
+        acc.vuln_sum += vuln;
+        if vulnerable {
+            acc.vulnerable += 1.0;
+        }
+    }
+    if h.flags & flags::EVER_EXITED != 0 {
+        acc.ever_exited += 1.0;
+    }
+    if h.flags & flags::EVER_RELAPSED != 0 {
+        acc.ever_relapsed += 1.0;
+    }
+    let y = h.trailing.max(1.0) as f64;
+    acc.income += y;
+    acc.income_ylny += y * y.ln();
+    acc.hist.add(y);
+    let comps = &mut acc.components;
+    comps[0] += farm as f64;
+    comps[1] += procurement as f64;
+    comps[2] += wage as f64;
+    comps[3] += post as f64;
+    comps[4] += remit as f64;
+    comps[5] += transfer as f64;
+    comps[6] += dividend as f64;
+    comps[7] += social as f64;
+    comps[8] += topup as f64;
+    acc.medical += medical as f64;
+    acc.medical_covered += covered as f64;
+    acc.medical_claims += medical as f64;
+    acc.local += h.local as f64;
+    acc.migrants += h.migrants as f64;
+    acc.posts += h.posts as f64;
+    acc.workers += h.workers as f64;
+    acc.persons += h.size as f64;
+    acc.placed += placed as f64;
+    acc.migrated += migrated as f64;
+    acc.returned += returned as f64;
+    acc.trained += trained as u8 as f64;
+    acc.farm_value += farm as f64;
+    acc.skill += h.skill as f64;
+    acc.effort += h.effort as f64;
+    acc.savings += h.savings as f64;
+    if eligible(h, t + 1, p.support_ticks) {
+        acc.eligible_next += 1.0;
+    }
+    if at_risk(h) {
+        acc.at_risk_next += 1.0;
+    }
+    if h.flags & flags::EVER_POOR != 0 {
+        acc.members_next += 1.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norm_cdf_matches_known_values() {
+        assert!((norm_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((norm_cdf(1.959_963_985) - 0.975).abs() < 1e-6);
+        assert!((norm_cdf(-1.0) - 0.158_655_254).abs() < 1e-6);
+    }
+
+    #[test]
+    fn record_is_compact() {
+        assert_eq!(std::mem::size_of::<Household>(), 40);
+    }
+
+    #[test]
+    fn eligibility_window_after_exit() {
+        let mut h = Household { status: status::EXITED, last_exit: 10, ..Default::default() };
+        // exited during tick 9 (last_exit = 10); with a 12-tick window eligible through tick 20
+        assert!(eligible(&h, 20, 12));
+        assert!(!eligible(&h, 21, 12));
+        h.status = status::RELAPSED;
+        assert!(eligible(&h, 100, 0));
+    }
+}

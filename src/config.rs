@@ -1,0 +1,604 @@
+//! The validated model configuration: what the core reads. Built only by `scenario`.
+//!
+//! Parameter groups are plain numeric structs with documented defaults; they derive
+//! `Deserialize` so the scenario layer can read them straight from TOML, but nothing
+//! here touches files. Every value in a [`Config`] has passed validation, so the tick
+//! loop never has to check it again.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::{Calendar, Tick};
+
+/// Which side of a pairing a region is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Richer, aid-giving side (eastern provinces, coastal counties).
+    East,
+    /// Poorer, aid-receiving side (western provinces, mountain counties).
+    West,
+}
+
+impl Side {
+    /// Lower-case name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::East => "east",
+            Side::West => "west",
+        }
+    }
+}
+
+/// A region as the core sees it (indices, not names, link it to the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionParams {
+    /// Simulated households.
+    pub households: u32,
+    /// Real households each simulated household stands for (sampling weight).
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// Mean persons per household (sizes are 1 + Poisson(mean − 1), capped at 8).
+    #[serde(default = "d_hh_size")]
+    pub household_size: f64,
+    /// Mean working-age members per household (1 + Binomial, capped by size).
+    #[serde(default = "d_workers")]
+    pub workers_per_household: f64,
+    /// Median initial per-capita income, yuan/person/year (2020 prices).
+    pub income_median: f64,
+    /// Log standard deviation of the initial income distribution.
+    #[serde(default = "d_sigma")]
+    pub income_sigma: f64,
+    /// Workers per 100 who are migrants in the east at the start.
+    #[serde(default = "d_migrants")]
+    pub migrants_per_100: f64,
+    /// Local wage, yuan/worker/year, for a worker of skill 1.
+    pub wage: f64,
+    /// Monthly wage a migrant from this region earns in the east (yuan/month, skill 1).
+    #[serde(default = "d_migrant_wage")]
+    pub migrant_wage_month: f64,
+    /// Annual probability that an idle worker migrates on their own (without placement).
+    #[serde(default = "d_base_migration")]
+    pub base_migration: f64,
+    /// Share of promised firm incentives the local government actually delivers, in [0,1].
+    #[serde(default = "d_credibility")]
+    pub credibility: f64,
+    /// Initial infrastructure index in [0,1].
+    #[serde(default = "d_infra")]
+    pub infrastructure: f64,
+    /// Digital access in [0,1] (scales e-commerce market channels).
+    #[serde(default = "d_digital")]
+    pub digital_access: f64,
+    /// Transport cost to eastern markets as a share of product value, in [0,1].
+    #[serde(default = "d_transport")]
+    pub transport_cost: f64,
+    /// Value added per local firm worker per year relative to the region's wage (> 0).
+    #[serde(default = "d_labour_productivity")]
+    pub labour_productivity: f64,
+    /// Local firm jobs per 100 workers at start (pre-existing local firms).
+    #[serde(default = "d_local_jobs")]
+    pub local_jobs_per_100: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn d_hh_size() -> f64 {
+    3.2
+}
+fn d_workers() -> f64 {
+    1.8
+}
+fn d_sigma() -> f64 {
+    0.55
+}
+fn d_migrants() -> f64 {
+    15.0
+}
+fn d_migrant_wage() -> f64 {
+    4541.0
+}
+fn d_base_migration() -> f64 {
+    0.03
+}
+fn d_credibility() -> f64 {
+    0.6
+}
+fn d_infra() -> f64 {
+    0.4
+}
+fn d_digital() -> f64 {
+    0.3
+}
+fn d_transport() -> f64 {
+    0.15
+}
+fn d_labour_productivity() -> f64 {
+    1.5
+}
+fn d_local_jobs() -> f64 {
+    10.0
+}
+
+/// A configured region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    /// Display name (unique).
+    pub name: String,
+    /// East or west.
+    pub side: Side,
+    /// Numeric parameters.
+    pub params: RegionParams,
+}
+
+/// Annual channel intensities along one pairing link (real-scale amounts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Channels {
+    /// Fiscal aid from the eastern to the western government, yuan/year.
+    pub fiscal_aid: f64,
+    /// Social donations (charities, firms, volunteers), yuan/year.
+    pub social_donations: f64,
+    /// Consumption-aid procurement of western products by eastern buyers, yuan/year.
+    pub procurement: f64,
+    /// Market-channel reach in [0,1]: share of western farm produce that can be sold
+    /// in eastern markets (e-commerce, branding, distribution).
+    pub market_access: f64,
+    /// Eastern jobs offered to western workers through labour cooperation (stock, workers).
+    pub labour_demand: f64,
+    /// Training places funded directly by the eastern side, trainees/year.
+    pub training_places: f64,
+    /// Cadre and technician person-months sent east → west per year.
+    pub talent_to_west: f64,
+    /// Western cadre person-months seconded west → east per year.
+    pub talent_to_east: f64,
+    /// Eastern firms the eastern government mobilises to consider investing, firms/year.
+    pub firm_mobilisation: f64,
+}
+
+/// A pairing link between an eastern and a western region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// Index of the eastern region.
+    pub east: usize,
+    /// Index of the western region.
+    pub west: usize,
+    /// First tick the link is active.
+    pub start: Tick,
+    /// First tick the link is no longer active (exclusive); `None` = until the horizon.
+    pub end: Option<Tick>,
+    /// Annual intensities at scale 1.
+    pub channels: Channels,
+}
+
+impl Link {
+    /// Whether the link operates at tick `t`.
+    pub fn active(&self, t: Tick) -> bool {
+        t >= self.start && self.end.is_none_or(|e| t < e)
+    }
+}
+
+/// Multipliers applied to link channels from a phase's start until the next phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhaseScales {
+    /// Multiplies `fiscal_aid`.
+    pub fiscal_aid: f64,
+    /// Multiplies `social_donations`.
+    pub social: f64,
+    /// Multiplies `procurement`.
+    pub procurement: f64,
+    /// Multiplies `market_access`.
+    pub market: f64,
+    /// Multiplies `labour_demand` and `training_places`.
+    pub labour: f64,
+    /// Multiplies both talent channels.
+    pub talent: f64,
+    /// Multiplies `firm_mobilisation`.
+    pub firms: f64,
+}
+
+impl Default for PhaseScales {
+    fn default() -> Self {
+        PhaseScales {
+            fiscal_aid: 1.0,
+            social: 1.0,
+            procurement: 1.0,
+            market: 1.0,
+            labour: 1.0,
+            talent: 1.0,
+            firms: 1.0,
+        }
+    }
+}
+
+/// A policy phase: from `start` on, channel scales change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    /// Name shown in outputs (e.g. "withdrawal").
+    pub name: String,
+    /// First tick of the phase.
+    pub start: Tick,
+    /// Channel multipliers.
+    pub scales: PhaseScales,
+}
+
+/// Kinds of common (covariate) shocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShockKind {
+    /// Migrants return, eastern labour demand and local firm sales fall.
+    Pandemic,
+    /// Farm-gate prices fall.
+    PriceCollapse,
+    /// Farm output and assets are destroyed (flood, drought, earthquake).
+    Disaster,
+}
+
+impl ShockKind {
+    /// Allowed names, for error messages.
+    pub const NAMES: &'static [&'static str] = &["pandemic", "price_collapse", "disaster"];
+}
+
+/// A common shock declared in the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shock {
+    /// What kind of shock.
+    pub kind: ShockKind,
+    /// First tick of the shock.
+    pub start: Tick,
+    /// Duration in ticks (≥ 1).
+    pub duration: Tick,
+    /// Severity in [0,1].
+    pub severity: f64,
+    /// Regions hit (indices); all western regions when the scenario gives none.
+    pub regions: Vec<usize>,
+}
+
+impl Shock {
+    /// Whether the shock is on at tick `t`.
+    pub fn on(&self, t: Tick) -> bool {
+        t >= self.start && t < self.start + self.duration
+    }
+}
+
+/// How a western government splits the aid it receives (shares of the net amount, sum 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Allocation {
+    /// Unconditional cash transfers to registered-poor households.
+    pub transfers: f64,
+    /// Public-welfare posts (公益岗位) paying a fixed wage to poor households' workers.
+    pub welfare_posts: f64,
+    /// Collective industry projects (cooperatives) whose returns can be shared with villagers.
+    pub industry: f64,
+    /// Vocational training places.
+    pub training: f64,
+    /// Infrastructure (roads, logistics, irrigation, digital).
+    pub infrastructure: f64,
+    /// Anti-return-to-poverty reserve fund that tops up shocked households.
+    pub reserve: f64,
+}
+
+impl Default for Allocation {
+    fn default() -> Self {
+        Allocation {
+            transfers: 0.4,
+            welfare_posts: 0.2,
+            industry: 0.2,
+            training: 0.1,
+            infrastructure: 0.1,
+            reserve: 0.0,
+        }
+    }
+}
+
+impl Allocation {
+    /// The shares in a fixed order: transfers, posts, industry, training, infra, reserve.
+    pub fn shares(&self) -> [f64; 6] {
+        [
+            self.transfers,
+            self.welfare_posts,
+            self.industry,
+            self.training,
+            self.infrastructure,
+            self.reserve,
+        ]
+    }
+}
+
+/// Western-government policy instruments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Split of received aid.
+    pub allocation: Allocation,
+    /// Share of received aid lost to diversion and false claims, in [0,1].
+    pub leakage: f64,
+    /// Wage of a public-welfare post, yuan/year.
+    pub welfare_post_wage: f64,
+    /// Cost of one training place, yuan.
+    pub training_cost: f64,
+    /// Skill gained by one training course (skill multiplies wages; base 1).
+    pub training_skill_gain: f64,
+    /// Yuan of infrastructure spending per +0.01 of the infrastructure index
+    /// (per 1,000 real households of the region).
+    pub infrastructure_cost: f64,
+    /// Size of one collective industry project, yuan (real scale).
+    pub project_size: f64,
+    /// Probability that a collective project fails at launch (mismatch with local needs).
+    pub project_failure: f64,
+    /// Benefit linkage: guaranteed annual return on collective capital paid to villagers.
+    pub guaranteed_return: f64,
+    /// Benefit linkage: share of project profits paid to member villagers as dividends.
+    pub dividend_share: f64,
+    /// Whether registered-poor status keeps transfers flowing after exit until re-assessment
+    /// ("transition period" support): households stay eligible for this many years after exit.
+    pub support_years_after_exit: f64,
+    /// Firm incentives promised to investors (tax, land, credit), share of capital per year.
+    pub promised_incentive: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allocation: Allocation::default(),
+            leakage: 0.1,
+            welfare_post_wage: 6000.0,
+            training_cost: 3000.0,
+            training_skill_gain: 0.15,
+            infrastructure_cost: 2.0e5,
+            project_size: 2.0e6,
+            project_failure: 0.15,
+            guaranteed_return: 0.0,
+            dividend_share: 0.0,
+            support_years_after_exit: 1.0,
+            promised_incentive: 0.03,
+        }
+    }
+}
+
+/// Villager household behaviour and idiosyncratic shocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HouseholdParams {
+    /// Dependency effect: effort falls by this much times the transfer share of income (等靠要).
+    pub dependency: f64,
+    /// Speed (per year) at which effort adjusts toward its target, in [0,1].
+    pub effort_adjust: f64,
+    /// Standard deviation of the transitory log-income shock per year.
+    pub income_noise: f64,
+    /// Annual probability of a serious illness in the household.
+    pub illness_prob: f64,
+    /// Medical cost of an illness as a share of the household's annual income.
+    pub illness_cost: f64,
+    /// Months a sick worker cannot work.
+    pub illness_months: f64,
+    /// Annual probability of an idiosyncratic farm disaster (crop loss, livestock death).
+    pub disaster_prob: f64,
+    /// Share of a year's farm income lost in an idiosyncratic disaster.
+    pub disaster_loss: f64,
+    /// Share of income above the poverty line saved each period.
+    pub saving_rate: f64,
+    /// Annual decay of skill toward 1 (depreciation of unused training).
+    pub skill_decay: f64,
+    /// Share of a migrant's wage sent home as remittances.
+    pub remittance_share: f64,
+    /// Annual separation rate of local firm jobs.
+    pub job_separation: f64,
+    /// Annual rate at which migrants return home.
+    pub migrant_return: f64,
+}
+
+impl Default for HouseholdParams {
+    fn default() -> Self {
+        HouseholdParams {
+            dependency: 0.5,
+            effort_adjust: 0.5,
+            income_noise: 0.25,
+            illness_prob: 0.08,
+            illness_cost: 0.3,
+            illness_months: 3.0,
+            disaster_prob: 0.05,
+            disaster_loss: 0.5,
+            saving_rate: 0.15,
+            skill_decay: 0.03,
+            remittance_share: 0.45,
+            job_separation: 0.10,
+            migrant_return: 0.12,
+        }
+    }
+}
+
+/// Firm behaviour (eastern investors and western cooperatives).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirmParams {
+    /// Capital an eastern firm brings, yuan (real scale).
+    pub firm_capital: f64,
+    /// Capital per job, yuan (real scale): jobs = capital / this.
+    pub capital_per_job: f64,
+    /// Annual depreciation of firm capital.
+    pub depreciation: f64,
+    /// Return on capital eastern firms require (their opportunity cost at home).
+    pub hurdle_return: f64,
+    /// Years of returns below the hurdle before an eastern firm leaves.
+    pub patience_years: f64,
+    /// Logistic slope of the entry decision in the expected-return gap.
+    pub entry_slope: f64,
+    /// Share of eastern firm profits paid to villagers under benefit linkage
+    /// (land and asset rents, dividends), when `policy.dividend_share > 0`.
+    pub linked_profit_share: f64,
+    /// Productivity boost of firms per unit of the talent index.
+    pub talent_productivity: f64,
+    /// Productivity boost of firms per unit of the infrastructure index.
+    pub infra_productivity: f64,
+    /// Share of firm output sold in eastern markets (the rest is sold locally).
+    pub export_share: f64,
+}
+
+impl Default for FirmParams {
+    fn default() -> Self {
+        FirmParams {
+            firm_capital: 2.0e7,
+            capital_per_job: 2.0e5,
+            depreciation: 0.06,
+            hurdle_return: 0.06,
+            patience_years: 2.0,
+            entry_slope: 40.0,
+            linked_profit_share: 0.1,
+            talent_productivity: 0.2,
+            infra_productivity: 0.3,
+            export_share: 0.5,
+        }
+    }
+}
+
+/// Farm and market parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketParams {
+    /// Price premium of eastern markets over local farm-gate prices, before transport cost.
+    pub east_premium: f64,
+    /// Farm productivity gain per unit of the infrastructure index.
+    pub infra_farm_effect: f64,
+    /// Farm productivity gain per unit of the talent index (technicians, agronomists).
+    pub talent_farm_effect: f64,
+    /// Person-months of talent in a region (per 1,000 real households) that give a
+    /// talent index of 0.5.
+    pub talent_half: f64,
+    /// Annual decay of the talent stock.
+    pub talent_decay: f64,
+    /// Credibility gained per year per unit of west→east secondment intensity
+    /// (person-months per 1,000 real households): western cadres learn from the east.
+    pub secondment_learning: f64,
+    /// Annual depreciation of the infrastructure index.
+    pub infra_decay: f64,
+}
+
+impl Default for MarketParams {
+    fn default() -> Self {
+        MarketParams {
+            east_premium: 0.35,
+            infra_farm_effect: 0.3,
+            talent_farm_effect: 0.15,
+            talent_half: 2.0,
+            talent_decay: 0.3,
+            secondment_learning: 0.02,
+            infra_decay: 0.02,
+        }
+    }
+}
+
+/// Central-government assessment of pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CentreParams {
+    /// Whether the annual assessment (考核) runs.
+    pub assessment: bool,
+    /// Initial share of committed eastern inputs actually delivered, in [0,1].
+    pub initial_delivery: f64,
+    /// Share of the delivery gap closed after each annual assessment (accountability).
+    pub accountability: f64,
+    /// Annual drift of delivery toward `initial_delivery` when there is no assessment.
+    pub drift: f64,
+}
+
+impl Default for CentreParams {
+    fn default() -> Self {
+        CentreParams {
+            assessment: true,
+            initial_delivery: 0.8,
+            accountability: 0.5,
+            drift: 0.2,
+        }
+    }
+}
+
+/// Social organisations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SocialParams {
+    /// Mobilisation multiplier on declared donations (platforms, volunteer matching).
+    pub mobilisation: f64,
+    /// Share of donations spent on health services (reduces medical costs); the rest is cash
+    /// help to households at risk.
+    pub health_share: f64,
+}
+
+impl Default for SocialParams {
+    fn default() -> Self {
+        SocialParams {
+            mobilisation: 1.0,
+            health_share: 0.5,
+        }
+    }
+}
+
+/// Poverty line and measurement settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PovertyParams {
+    /// Poverty line, yuan/person/year in 2020 prices (the 2010 line of 2,300 yuan ≈ 4,000).
+    pub line: f64,
+    /// A non-poor household is vulnerable if its probability of being poor exceeds this.
+    pub vulnerability_threshold: f64,
+    /// Memory, in years, of the household's own income mean and volatility.
+    pub memory_years: f64,
+}
+
+impl Default for PovertyParams {
+    fn default() -> Self {
+        PovertyParams {
+            line: 4000.0,
+            vulnerability_threshold: 0.5,
+            memory_years: 2.0,
+        }
+    }
+}
+
+/// The validated configuration of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Scenario name.
+    pub name: String,
+    /// Master seed of the run.
+    pub seed: u64,
+    /// Calendar: start, step and horizon.
+    pub calendar: Calendar,
+    /// Regions, east and west.
+    pub regions: Vec<Region>,
+    /// Pairing links.
+    pub links: Vec<Link>,
+    /// Policy phases sorted by start (the first starts at tick 0).
+    pub phases: Vec<Phase>,
+    /// Common shocks.
+    pub shocks: Vec<Shock>,
+    /// Poverty measurement.
+    pub poverty: PovertyParams,
+    /// Western-government policy.
+    pub policy: Policy,
+    /// Household behaviour.
+    pub households: HouseholdParams,
+    /// Firm behaviour.
+    pub firms: FirmParams,
+    /// Farm and market parameters.
+    pub market: MarketParams,
+    /// Central government.
+    pub centre: CentreParams,
+    /// Social organisations.
+    pub social: SocialParams,
+}
+
+impl Config {
+    /// The phase in force at tick `t`.
+    pub fn phase_at(&self, t: Tick) -> &Phase {
+        let i = self.phases.partition_point(|p| p.start <= t);
+        &self.phases[i.saturating_sub(1)]
+    }
+
+    /// Total simulated households.
+    pub fn total_households(&self) -> usize {
+        self.regions.iter().map(|r| r.params.households as usize).sum()
+    }
+}

@@ -1,0 +1,335 @@
+//! The explicit step: advances a caller-owned [`World`] by one tick under a [`Config`],
+//! drawing from [`Streams`] and reporting into a [`Recorder`]. The order of phases is the
+//! schedule of ODD §3.
+
+use rayon::prelude::*;
+
+use crate::agents::household::{self, Rates, StepParams};
+use crate::agents::{firm, government};
+use crate::config::{Config, ShockKind, Side};
+use crate::ledger::Account;
+use crate::metrics::{theil_decomposition, BlockAcc, Channel, LinkReport, Measures, Recorder, Scope, SystemMeasures};
+use crate::rng::{Purpose, Streams};
+use crate::time::Tick;
+use crate::world::{World, BLOCK};
+
+/// Scratch space reused across ticks so the step does not allocate.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    east: BlockAcc,
+    west: BlockAcc,
+    all: BlockAcc,
+}
+
+/// Advances the world by one tick.
+pub fn step(world: &mut World, cfg: &Config, streams: &Streams, scratch: &mut Scratch, rec: &mut dyn Recorder) {
+    let t = world.tick;
+    let phase = cfg.phase_at(t).scales.clone();
+
+    // 1. Common shocks in force.
+    for rs in world.regions.iter_mut() {
+        rs.pandemic = 0.0;
+        rs.price_collapse = 0.0;
+        rs.disaster = 0.0;
+    }
+    for s in cfg.shocks.iter().filter(|s| s.on(t)) {
+        for &r in &s.regions {
+            let rs = &mut world.regions[r];
+            let slot = match s.kind {
+                ShockKind::Pandemic => &mut rs.pandemic,
+                ShockKind::PriceCollapse => &mut rs.price_collapse,
+                ShockKind::Disaster => &mut rs.disaster,
+            };
+            *slot = (*slot + s.severity).min(1.0);
+        }
+    }
+
+    // 2. Eastern governments and social organisations deliver; 3. western governments allocate.
+    government::east_deliver(world, cfg, &phase, t, rec);
+    government::social_donate(world, cfg, &phase, t, rec);
+    government::west_allocate(world, cfg, streams, t);
+
+    // 4. Firms plan: labour demand and entry decisions.
+    firm::plan(world, cfg, &phase, streams, t);
+
+    // 5. Markets set this tick's household rates from last tick's counts.
+    set_rates(world, cfg);
+
+    // 6. Household phase, in parallel over fixed blocks with block-keyed streams.
+    let params = step_params(cfg, t);
+    for (ri, rs) in world.regions.iter_mut().enumerate() {
+        let range = rs.range.clone();
+        let tpy = params.tpy as usize;
+        let hh = &mut world.households[range.clone()];
+        let rings = &mut world.rings[range.start * tpy..range.end * tpy];
+        let rates = rs.rates;
+        rs.blocks
+            .par_iter_mut()
+            .zip(hh.par_chunks_mut(BLOCK))
+            .zip(rings.par_chunks_mut(BLOCK * tpy))
+            .enumerate()
+            .for_each(|(b, ((acc, hs), ring))| {
+                acc.reset();
+                let mut rng = streams.stream(Purpose::Households, ((ri as u64) << 32) | b as u64, t as u64);
+                for (h, r) in hs.iter_mut().zip(ring.chunks_exact_mut(tpy)) {
+                    household::step(h, r, &rates, &params, &mut rng, acc);
+                }
+            });
+        let w = cfg.regions[ri].params.weight;
+        rs.acc.reset();
+        for b in &rs.blocks {
+            rs.acc.merge(b, w);
+        }
+    }
+
+    // 7. Settle household money flows in the ledger and record labour and product flows.
+    settle_households(world, cfg, t, rec);
+
+    // 8. Firms produce, pay, share profits and decide exits.
+    firm::produce(world, cfg, t, rec);
+
+    // 9. Year end: the centre's assessment.
+    if cfg.calendar.is_year_end(t) {
+        government::centre_assess(world, cfg, t);
+        if rec.wants_panel() {
+            rec.panel(t, &world.households);
+        }
+    }
+
+    // 10. Report measures and link state.
+    report(world, cfg, t, scratch, rec);
+
+    // 11. Structural changes at the tick boundary.
+    firm::apply_changes(world, cfg, t, rec);
+    world.tick += 1;
+}
+
+/// Runs `cfg.calendar.ticks` ticks from a fresh world and returns the final state.
+pub fn run(cfg: &Config, rec: &mut dyn Recorder) -> World {
+    let streams = Streams::new(cfg.seed);
+    let mut world = World::new(cfg, &streams);
+    let mut scratch = Scratch::default();
+    while world.tick < cfg.calendar.ticks {
+        step(&mut world, cfg, &streams, &mut scratch, rec);
+    }
+    world
+}
+
+/// Household-step parameters of tick `t`.
+pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
+    let cal = &cfg.calendar;
+    let tpy = cal.ticks_per_year();
+    let hp = &cfg.households;
+    StepParams {
+        tick: t,
+        tpy,
+        line: cfg.poverty.line as f32,
+        ln_line: cfg.poverty.line.ln() as f32,
+        vuln_threshold: cfg.poverty.vulnerability_threshold as f32,
+        memory_weight: (1.0 / (cfg.poverty.memory_years * tpy as f64)).min(1.0) as f32,
+        support_ticks: (cfg.policy.support_years_after_exit * tpy as f64).round() as u32,
+        p_ill: cal.per_tick_prob(hp.illness_prob) as f32,
+        ill_ticks: ((hp.illness_months / cal.step.months() as f64).round().max(1.0)).min(255.0) as u8,
+        ill_cost: hp.illness_cost as f32,
+        p_disaster: cal.per_tick_prob(hp.disaster_prob) as f32,
+        disaster_loss: hp.disaster_loss as f32,
+        noise: (hp.income_noise * (tpy as f64).sqrt()) as f32,
+        saving_rate: hp.saving_rate as f32,
+        dependency: hp.dependency as f32,
+        effort_adjust: (1.0 - (1.0 - hp.effort_adjust).powf(1.0 / tpy as f64)) as f32,
+        skill_decay: (1.0 - (1.0 - hp.skill_decay).powf(1.0 / tpy as f64)) as f32,
+        skill_gain: cfg.policy.training_skill_gain as f32,
+    }
+}
+
+fn frac(a: f64, b: f64) -> f32 {
+    if b > 0.0 {
+        (a / b).clamp(0.0, 1.0) as f32
+    } else {
+        0.0
+    }
+}
+
+fn per_hh(amount: f64, households: f64, weight: f64) -> f32 {
+    // `households` is real scale; a simulated household receives amount/households real
+    // yuan per real household, which is also its simulated amount.
+    let _ = weight;
+    if households > 0.0 {
+        (amount / households) as f32
+    } else {
+        0.0
+    }
+}
+
+/// Sets every region's household rates for this tick from last tick's (real-scale) counts.
+fn set_rates(world: &mut World, cfg: &Config) {
+    let cal = &cfg.calendar;
+    let tpy = cal.ticks_per_year() as f64;
+    let hp = &cfg.households;
+    let mp = &cfg.market;
+    for (ri, rs) in world.regions.iter_mut().enumerate() {
+        let p = &cfg.regions[ri].params;
+        let w = p.weight;
+        let a = &rs.acc;
+        let infra_gain = mp.infra_farm_effect * (rs.infrastructure - p.infrastructure);
+        let transport = p.transport_cost * (1.0 - 0.5 * rs.infrastructure);
+        let price = 1.0 + rs.market_reach * (mp.east_premium - transport).max(0.0);
+        let farm_mult = (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index) * price * (1.0 - rs.price_collapse);
+        // Local jobs: vacancies over skill×effort-weighted seekers.
+        let vacancies = (rs.job_demand - a.local).max(0.0);
+        let excess = (a.local - rs.job_demand).max(0.0);
+        let sep = cal.per_tick_prob(hp.job_separation) as f64;
+        // Labour cooperation: openings are demand not yet filled by the migrant stock.
+        let coop_demand = rs.coop_labour_demand * (1.0 - rs.pandemic);
+        let openings = (coop_demand - a.migrants).max(0.0);
+        let training_places = rs.west_training_places + rs.east_training_places;
+        let post_wage = cfg.policy.welfare_post_wage / tpy;
+        let fund = world.ledger.balance(Account::Reserve(ri));
+        let reserve_ratio = if a.reserve_claims > 0.0 { frac(fund, a.reserve_claims) } else if fund > 0.0 { 1.0 } else { 0.0 };
+        rs.rates = Rates {
+            farm_mult: farm_mult as f32,
+            procurement_rate: frac(rs.procurement_budget, a.farm_value).min(0.5),
+            wage: (p.wage / tpy) as f32,
+            remittance: (p.migrant_wage_month * 12.0 / tpy * hp.remittance_share * (1.0 - 0.5 * rs.pandemic)) as f32,
+            post_wage: post_wage as f32,
+            p_job: frac(vacancies, a.seekers_se),
+            p_job_loss: (sep + (1.0 - sep) * frac(excess, a.local) as f64) as f32,
+            p_place: frac(openings, a.seekers_se),
+            p_migrate: cal.per_tick_prob(p.base_migration * (1.0 - rs.pandemic)) as f32,
+            p_return: cal.per_tick_prob((hp.migrant_return + rs.pandemic).min(1.0)) as f32,
+            p_post: frac((rs.post_capacity - a.posts).max(0.0), a.post_seekers),
+            p_post_loss: frac((a.posts - rs.post_capacity).max(0.0), a.posts),
+            p_train: frac(training_places, a.train_eligible),
+            transfer: per_hh(rs.transfer_budget, a.eligible_next, w),
+            social_cash: per_hh(rs.social_cash_budget, a.at_risk_next, w),
+            health_cover: if a.medical_claims > 0.0 { frac(rs.health_budget, a.medical_claims) } else { 1.0 },
+            dividend: per_hh(rs.dividend_pool, a.members_next, w),
+            reserve_ratio,
+            common_disaster: (1.0 - rs.disaster) as f32,
+        };
+    }
+}
+
+/// Moves the household phase's money through the ledger and records labour, remittance
+/// and product flows along links.
+fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder) {
+    let tpy = cfg.calendar.ticks_per_year() as f64;
+    for ri in 0..world.regions.len() {
+        let w = cfg.regions[ri].params.weight;
+        let rs = &mut world.regions[ri];
+        let a = &rs.acc;
+        let c = a.components;
+        let l = &mut world.ledger;
+        let hh = Account::Households(ri);
+        l.transfer(Account::Production(ri), hh, c[0]);
+        // Wages (c[2]) are settled by firms in `firm::produce`.
+        l.transfer(Account::WestGov(ri), hh, c[3]);
+        l.transfer(Account::WestGov(ri), hh, c[5]);
+        l.transfer(Account::Firms(ri), hh, c[6]);
+        rs.dividend_pool -= c[6];
+        l.transfer(Account::SocialPool(ri), hh, c[7]);
+        rs.social_cash_budget = 0.0;
+        l.transfer(Account::Reserve(ri), hh, c[8]);
+        let res = l.balance(Account::Reserve(ri));
+        if res < 0.0 {
+            l.transfer(Account::Treasury(ri), Account::Reserve(ri), -res);
+        }
+        // Medical care: covered part from the social pool's health services, rest by households.
+        l.transfer(Account::SocialPool(ri), Account::Medical, a.medical_covered);
+        l.transfer(hh, Account::Medical, a.medical - a.medical_covered);
+        rs.health_budget = (rs.health_budget - a.medical_covered).max(0.0);
+        // Training: cost of places used, split between western and eastern funding.
+        let places = rs.west_training_places + rs.east_training_places;
+        let cost = a.trained * cfg.policy.training_cost;
+        let west_part = if places > 0.0 { rs.west_training_places / places } else { 0.0 };
+        l.transfer(Account::WestGov(ri), Account::Services, cost * west_part);
+        let _ = w;
+        // Products, remittances and labour along links.
+        let farm_sales = c[0] * rs.market_reach;
+        let mut east_share_total = 0.0;
+        for (li, link) in cfg.links.iter().enumerate() {
+            if link.west != ri || !link.active(t) {
+                continue;
+            }
+            let ls = &world.links[li];
+            let e = link.east;
+            let proc = c[1] * ls.procurement_share;
+            l.transfer(Account::EastGov(e), hh, proc);
+            rec.flow(t, li, Channel::Procurement, proc);
+            rec.flow(t, li, Channel::MarketSales, farm_sales * ls.market_share);
+            let east_train = cost * (1.0 - west_part) * cfg.links[li].channels.training_places
+                / cfg.links.iter().filter(|k| k.west == ri && k.active(t)).map(|k| k.channels.training_places).sum::<f64>().max(1e-12);
+            l.transfer(Account::EastGov(e), Account::Services, east_train);
+            // Labour: placements follow cooperation demand shares; own migration and
+            // remittances follow them too, or split evenly when no link has labour demand.
+            let n_links = cfg.links.iter().filter(|k| k.west == ri && k.active(t)).count() as f64;
+            let s = if rs.coop_labour_demand > 0.0 { ls.labour_share } else { 1.0 / n_links };
+            east_share_total += s;
+            rec.flow(t, li, Channel::Placements, a.placed * s);
+            rec.flow(t, li, Channel::Migration, a.migrated * s);
+            rec.flow(t, li, Channel::Returns, a.returned * s);
+            rec.flow(t, li, Channel::MigrantStock, a.migrants * s);
+            rec.flow(t, li, Channel::Remittances, c[4] * s);
+            l.transfer(Account::Production(e), hh, c[4] * s);
+        }
+        // Remittances not attributable to a link (no partner) come from the east at large,
+        // booked against the region's own production account.
+        l.transfer(Account::Production(ri), hh, c[4] * (1.0 - east_share_total));
+        // Procurement budget not used returns to the eastern governments implicitly (never paid).
+        let _ = tpy;
+    }
+}
+
+fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn Recorder) {
+    s.east.reset();
+    s.west.reset();
+    s.all.reset();
+    for (ri, rs) in world.regions.iter().enumerate() {
+        let m = Measures::from_acc(&rs.acc);
+        rec.measures(t, Scope::Region(ri), &m, None);
+        match cfg.regions[ri].side {
+            Side::East => s.east.merge(&rs.acc, 1.0),
+            Side::West => s.west.merge(&rs.acc, 1.0),
+        }
+        s.all.merge(&rs.acc, 1.0);
+    }
+    rec.measures(t, Scope::Side(Side::East), &Measures::from_acc(&s.east), None);
+    rec.measures(t, Scope::Side(Side::West), &Measures::from_acc(&s.west), None);
+    let (theil, within, between) = theil_decomposition(&[&s.east, &s.west], &s.all);
+    let sys = SystemMeasures {
+        theil,
+        theil_within: within,
+        theil_between: between,
+        east_west_ratio: if s.west.n > 0.0 && s.east.n > 0.0 { s.east.mean_income() / s.west.mean_income() } else { f64::NAN },
+    };
+    rec.measures(t, Scope::All, &Measures::from_acc(&s.all), Some(&sys));
+    let f = &world.firms;
+    for (li, link) in cfg.links.iter().enumerate() {
+        let (mut n, mut k, mut ret) = (0.0, 0.0, 0.0);
+        for i in 0..f.len() {
+            if f.link[i] == li as u32 {
+                n += 1.0;
+                k += f.capital[i];
+                ret += f.avg_return[i] * f.capital[i];
+            }
+        }
+        let rs = &world.regions[link.west];
+        let demand = link.channels.labour_demand;
+        let filled = if rs.coop_labour_demand > 0.0 && demand > 0.0 {
+            (rs.acc.migrants * world.links[li].labour_share / rs.coop_labour_demand).min(1.0)
+        } else {
+            0.0
+        };
+        rec.link(
+            t,
+            li,
+            &LinkReport {
+                delivery: world.links[li].delivery,
+                east_firms: n,
+                east_firm_capital: k,
+                east_firm_return: if k > 0.0 { ret / k } else { 0.0 },
+                labour_filled: filled,
+            },
+        );
+    }
+}

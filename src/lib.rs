@@ -1,0 +1,22 @@
+//! xiezuo (协作): an agent-based simulator of East–West and mountain–sea cooperation.
+//!
+//! Layers, inner to outer (see `docs/ARCHITECTURE.md`):
+//! - core: [`time`], [`config`], [`rng`], [`ledger`], [`world`], [`agents`], [`engine`],
+//!   [`metrics`] — no I/O, no polars, plotters, indicatif or clap;
+//! - [`scenario`]: TOML files to a validated [`config::Config`];
+//! - edges: [`output`] (tables), [`plot`] (charts), [`batch`] (replicates, comparisons),
+//!   [`cli`] (commands).
+
+pub mod agents;
+pub mod batch;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod ledger;
+pub mod metrics;
+pub mod output;
+pub mod plot;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+pub mod world;

@@ -1,0 +1,276 @@
+//! The state of one run: households, firms, region and link state, accounts. Owned by the
+//! caller and advanced by [`crate::engine::step`].
+
+use std::ops::Range;
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
+
+use crate::agents::firm::{FirmChange, FirmKind, Firms};
+use crate::agents::household::{flags, status, Household, Rates};
+use crate::config::{Config, Side};
+use crate::ledger::Ledger;
+use crate::metrics::BlockAcc;
+use crate::rng::{Purpose, Streams};
+use crate::time::Tick;
+
+/// Households per block: the unit of parallel work and of random-stream keying.
+pub const BLOCK: usize = 2048;
+
+/// Dynamic state of one region.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegionState {
+    /// Households of this region (indices into `World::households`).
+    pub range: Range<usize>,
+    /// Real households (simulated × weight).
+    pub real_households: f64,
+    /// Infrastructure index in [0,1].
+    pub infrastructure: f64,
+    /// Talent stock, person-months.
+    pub talent_stock: f64,
+    /// Talent index in [0,1).
+    pub talent_index: f64,
+    /// Credibility of promised incentives in [0,1].
+    pub credibility: f64,
+    /// Pending collective industry funds not yet launched as a project.
+    pub project_pipeline: f64,
+    /// Dividends owed to member households, paid next tick.
+    pub dividend_pool: f64,
+    /// Public-welfare post capacity this tick (real posts).
+    pub post_capacity: f64,
+    /// Migrant demand through labour cooperation (real workers).
+    pub coop_labour_demand: f64,
+    /// Local firm labour demand (real workers).
+    pub job_demand: f64,
+    /// Transfer budget this tick (real yuan).
+    pub transfer_budget: f64,
+    /// Training places this tick funded by the western government (real).
+    pub west_training_places: f64,
+    /// Training places this tick funded by eastern partners (real).
+    pub east_training_places: f64,
+    /// Social cash budget this tick (real yuan).
+    pub social_cash_budget: f64,
+    /// Health-service budget available (real yuan).
+    pub health_budget: f64,
+    /// Procurement budget this tick (real yuan).
+    pub procurement_budget: f64,
+    /// Effective market-channel reach this tick in [0,1].
+    pub market_reach: f64,
+    /// Pandemic severity this tick.
+    pub pandemic: f64,
+    /// Price-collapse severity this tick.
+    pub price_collapse: f64,
+    /// Common-disaster severity this tick.
+    pub disaster: f64,
+    /// The household-phase rates for this tick.
+    pub rates: Rates,
+    /// This tick's household accumulator at real scale (last tick's before the household phase).
+    pub acc: BlockAcc,
+    /// Per-block accumulators (simulated scale).
+    pub blocks: Vec<BlockAcc>,
+}
+
+/// Dynamic state of one pairing link.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkState {
+    /// Share of committed inputs actually delivered (raised by assessment).
+    pub delivery: f64,
+    /// Fiscal aid delivered this tick (real yuan).
+    pub fiscal_aid: f64,
+    /// Share of the west region's cooperation labour demand coming from this link.
+    pub labour_share: f64,
+    /// Share of the west region's market reach coming from this link.
+    pub market_share: f64,
+    /// Share of the west region's procurement coming from this link.
+    pub procurement_share: f64,
+}
+
+/// The whole state of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct World {
+    /// Next tick to simulate.
+    pub tick: Tick,
+    /// Household records, region by region.
+    pub households: Vec<Household>,
+    /// Per-capita income rings, `ticks_per_year` slots per household.
+    pub rings: Vec<f32>,
+    /// Region state.
+    pub regions: Vec<RegionState>,
+    /// Link state.
+    pub links: Vec<LinkState>,
+    /// Firm population.
+    pub firms: Firms,
+    /// Entries and exits queued for the tick boundary.
+    pub pending: Vec<FirmChange>,
+    /// Money accounts.
+    pub ledger: Ledger,
+}
+
+impl World {
+    /// Builds the initial state (tick 0) from a validated configuration.
+    pub fn new(cfg: &Config, streams: &Streams) -> World {
+        let tpy = cfg.calendar.ticks_per_year() as usize;
+        let n = cfg.total_households();
+        let mut households = Vec::with_capacity(n);
+        let mut rings = Vec::with_capacity(n * tpy);
+        let mut regions = Vec::with_capacity(cfg.regions.len());
+        let mut firms = Firms::default();
+        for (ri, region) in cfg.regions.iter().enumerate() {
+            let p = &region.params;
+            let start = households.len();
+            let count = p.households as usize;
+            let nblocks = count.div_ceil(BLOCK);
+            for b in 0..nblocks {
+                let mut rng = streams.stream(Purpose::Init, ri as u64, b as u64);
+                let lo = b * BLOCK;
+                let hi = ((b + 1) * BLOCK).min(count);
+                for _ in lo..hi {
+                    let h = init_household(ri, region, cfg, &mut rng);
+                    let per_tick = h.trailing / tpy as f32;
+                    households.push(h);
+                    rings.extend(std::iter::repeat_n(per_tick, tpy));
+                }
+            }
+            let real = count as f64 * p.weight;
+            let workers_real: f64 = households[start..].iter().map(|h| h.workers as f64).sum::<f64>() * p.weight;
+            let local_real: f64 = households[start..].iter().map(|h| h.local as f64).sum::<f64>() * p.weight;
+            // The pre-existing local firm sector, sized to employ the initial local workers.
+            let jobs = local_real.max(p.local_jobs_per_100 / 100.0 * workers_real);
+            firms.push(ri as u16, u32::MAX, FirmKind::Local, jobs * cfg.firms.capital_per_job, 0.0);
+            regions.push(RegionState {
+                range: start..households.len(),
+                real_households: real,
+                infrastructure: p.infrastructure,
+                credibility: p.credibility,
+                blocks: vec![BlockAcc::default(); nblocks],
+                ..RegionState::default()
+            });
+        }
+        let links = cfg
+            .links
+            .iter()
+            .map(|_| LinkState {
+                delivery: cfg.centre.initial_delivery,
+                ..LinkState::default()
+            })
+            .collect();
+        let mut ledger = Ledger::new(cfg.regions.len());
+        for (ri, _) in cfg.regions.iter().enumerate() {
+            // Local firm capital is owned locally: it enters the books from the region's treasury.
+            let k: f64 = (0..firms.len()).filter(|&i| firms.region[i] as usize == ri).map(|i| firms.capital[i]).sum();
+            ledger.transfer(crate::ledger::Account::Treasury(ri), crate::ledger::Account::Firms(ri), k);
+        }
+        let mut w = World {
+            tick: 0,
+            households,
+            rings,
+            regions,
+            links,
+            firms,
+            pending: Vec::new(),
+            ledger,
+        };
+        w.seed_accumulators(cfg);
+        w
+    }
+
+    /// Fills each region's accumulator from the initial population so that the first
+    /// tick's rates (which use last tick's counts) have something to work with.
+    fn seed_accumulators(&mut self, cfg: &Config) {
+        let support = (cfg.policy.support_years_after_exit * cfg.calendar.ticks_per_year() as f64).round() as u32;
+        for (ri, rs) in self.regions.iter_mut().enumerate() {
+            let w = cfg.regions[ri].params.weight;
+            let mut a = BlockAcc::default();
+            for h in &self.households[rs.range.clone()] {
+                a.n += 1.0;
+                a.workers += h.workers as f64;
+                a.local += h.local as f64;
+                a.migrants += h.migrants as f64;
+                let idle = h.farm_workers() as f64;
+                a.seekers_se += idle * (h.skill * h.effort) as f64;
+                a.train_eligible += (h.workers - h.migrants) as f64;
+                if crate::agents::household::eligible(h, 0, support) {
+                    a.eligible_next += 1.0;
+                    a.post_seekers += idle;
+                }
+                if crate::agents::household::at_risk(h) {
+                    a.at_risk_next += 1.0;
+                }
+                if h.flags & flags::EVER_POOR != 0 {
+                    a.members_next += 1.0;
+                }
+                let farm = h.farm_workers() as f64 * h.farm_base as f64 / cfg.calendar.ticks_per_year() as f64;
+                a.farm_value += farm;
+                a.medical_claims += cfg.households.illness_prob / cfg.calendar.ticks_per_year() as f64
+                    * cfg.households.illness_cost
+                    * (h.trailing * h.size as f32) as f64;
+            }
+            let mut real = BlockAcc::default();
+            real.merge(&a, w);
+            rs.acc = real;
+        }
+    }
+
+    /// Total households.
+    pub fn household_count(&self) -> usize {
+        self.households.len()
+    }
+
+    /// Regions of one side (indices).
+    pub fn side_regions(cfg: &Config, side: Side) -> impl Iterator<Item = usize> + '_ {
+        cfg.regions.iter().enumerate().filter(move |(_, r)| r.side == side).map(|(i, _)| i)
+    }
+}
+
+fn init_household(ri: usize, region: &crate::config::Region, cfg: &Config, rng: &mut rand_chacha::ChaCha8Rng) -> Household {
+    let p = &region.params;
+    let z: f64 = rng.sample(StandardNormal);
+    let y0 = p.income_median * (p.income_sigma * z).exp();
+    let extra = Poisson::new((p.household_size - 1.0).max(1e-9)).map(|d| d.sample(rng) as u64).unwrap_or(0);
+    let size = (1 + extra).min(8) as u8;
+    let pw = if p.household_size > 1.0 {
+        ((p.workers_per_household - 1.0) / (p.household_size - 1.0)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let workers = 1 + Binomial::new(size as u64 - 1, pw).map(|d| d.sample(rng) as u8).unwrap_or(0);
+    let mut local = 0u8;
+    let mut migrants = 0u8;
+    for _ in 0..workers {
+        let u: f64 = rng.random();
+        if u < p.local_jobs_per_100 / 100.0 {
+            local += 1;
+        } else if u < (p.local_jobs_per_100 + p.migrants_per_100) / 100.0 {
+            migrants += 1;
+        }
+    }
+    let target = y0 * size as f64;
+    let nonfarm = local as f64 * p.wage + migrants as f64 * p.migrant_wage_month * 12.0 * cfg.households.remittance_share;
+    let farm_workers = (workers - local - migrants) as f64;
+    let farm_total = (target - nonfarm).max(0.1 * target);
+    let farm_base = farm_total / farm_workers.max(1.0);
+    let realised = if farm_workers > 0.0 { farm_total + nonfarm } else { nonfarm };
+    let trailing = (realised / size as f64) as f32;
+    let poor = trailing < cfg.poverty.line as f32;
+    let init_sd = 0.5 * cfg.households.income_noise;
+    Household {
+        farm_base: farm_base as f32,
+        skill: 1.0,
+        effort: 1.0,
+        savings: (0.1 * realised) as f32,
+        log_mean: trailing.max(1.0).ln(),
+        log_var: (init_sd * init_sd) as f32,
+        trailing,
+        region: ri as u16,
+        last_exit: 0,
+        size,
+        workers,
+        local,
+        migrants,
+        posts: 0,
+        sick_ticks: 0,
+        disaster_ticks: 0,
+        status: if poor { status::POOR } else { status::NEVER_POOR },
+        flags: if poor { flags::EVER_POOR } else { 0 },
+    }
+}
