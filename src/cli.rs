@@ -1,1 +1,335 @@
-//! placeholder
+//! Command-line interface: `run`, `check` and `compare`. Parses arguments with clap, calls
+//! the library, prints summaries. The binary in `main.rs` only maps errors to exit codes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::batch::{self, CompareRow, YearRow};
+use crate::output::{self, Format, OutputError};
+use crate::scenario::{self, Loaded, ScenarioError};
+
+/// Errors the CLI reports. Bad input (exit code 2) is told apart from failures (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// Writing outputs failed (or the output directory is not empty).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Arguments are inconsistent.
+    #[error("{0}")]
+    Usage(String),
+    /// A chart could not be drawn.
+    #[error("chart {path}: {message}")]
+    Plot {
+        /// Chart file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl CliError {
+    /// Process exit code: 2 for bad input, 1 for other failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(_) | CliError::Usage(_) | CliError::Output(OutputError::NotEmpty(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// xiezuo (协作): agent-based simulator of East–West cooperation and return to poverty.
+#[derive(Debug, Parser)]
+#[command(name = "xiezuo", version, about, long_about = None)]
+pub struct Cli {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output table format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Apache Parquet.
+    Parquet,
+    /// CSV.
+    Csv,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario and write its outputs.
+    Run {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Override a scenario key, e.g. --set time.years=5 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Table format.
+        #[arg(long, value_enum, default_value = "parquet")]
+        format: FormatArg,
+        /// Also write the yearly household panel (households.parquet).
+        #[arg(long)]
+        panel: bool,
+        /// Write into a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this many years (the scenario's dates are still checked against its
+        /// own horizon).
+        #[arg(long)]
+        years: Option<u32>,
+    },
+    /// Validate a scenario without running it.
+    Check {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Override a scenario key (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Compare two scenarios over replicates (default: built-in one_way_aid vs two_way_market).
+    Compare {
+        /// Two scenario files (A then B); none = the built-in pair.
+        scenarios: Vec<PathBuf>,
+        /// Replicates per scenario (default: the scenarios' run.replicates).
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Output directory.
+        #[arg(long, default_value = "out/compare")]
+        out: PathBuf,
+        /// Override a key in both scenarios (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Table format.
+        #[arg(long, value_enum, default_value = "parquet")]
+        format: FormatArg,
+        /// Write into a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+        /// Stop after this many years.
+        #[arg(long)]
+        years: Option<u32>,
+    },
+}
+
+/// Shortens a run to `years` (never lengthens it).
+fn truncate(l: &mut Loaded, years: Option<u32>) -> Result<(), CliError> {
+    if let Some(y) = years {
+        if y == 0 {
+            return Err(CliError::Usage("--years must be at least 1".into()));
+        }
+        let cal = &mut l.config.calendar;
+        cal.ticks = cal.ticks.min(y * cal.ticks_per_year());
+    }
+    Ok(())
+}
+
+fn format_of(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Parquet => Format::Parquet,
+        FormatArg::Csv => Format::Csv,
+    }
+}
+
+/// Runs the CLI with parsed arguments; returns the text to print.
+pub fn execute(cli: Cli) -> Result<(), CliError> {
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            return Err(CliError::Usage("--threads must be at least 1".into()));
+        }
+        // A global pool can only be built once per process; ignore "already built".
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    match cli.command {
+        Command::Check { scenario, set } => {
+            let l = scenario::load_file(&scenario, &set)?;
+            let c = &l.config;
+            println!(
+                "{}: ok — scenario `{}`, {} regions, {} links, {} phases, {} shocks, {} ticks of a {} from {}, {} simulated households",
+                scenario.display(),
+                c.name,
+                c.regions.len(),
+                c.links.len(),
+                c.phases.len(),
+                c.shocks.len(),
+                c.calendar.ticks,
+                c.calendar.step.as_str(),
+                c.calendar.start,
+                c.total_households()
+            );
+            Ok(())
+        }
+        Command::Run { scenario, out, set, format, panel, force, seed, years } => {
+            let mut l = scenario::load_file(&scenario, &set)?;
+            truncate(&mut l, years)?;
+            if let Some(s) = seed {
+                l.config.seed = s;
+            }
+            run_command(&l, &out, format_of(format), panel, force)
+        }
+        Command::Compare { scenarios, replicates, out, set, format, force, years } => {
+            let (mut a, mut b) = match scenarios.len() {
+                0 => (scenario::load_builtin("one_way_aid.toml", &set)?, scenario::load_builtin("two_way_market.toml", &set)?),
+                2 => (scenario::load_file(&scenarios[0], &set)?, scenario::load_file(&scenarios[1], &set)?),
+                n => return Err(CliError::Usage(format!("compare takes zero or two scenario files, got {n}"))),
+            };
+            truncate(&mut a, years)?;
+            truncate(&mut b, years)?;
+            compare_command(&a, &b, replicates, &out, format_of(format), force)
+        }
+    }
+}
+
+fn run_command(l: &Loaded, out: &Path, format: Format, panel: bool, force: bool) -> Result<(), CliError> {
+    output::prepare_dir(out, force)?;
+    let cfg = &l.config;
+    let res = batch::run_one(cfg, panel);
+    let files = output::write_run(out, cfg, &res.recorder, format)?;
+    output::write_text(out, "scenario.resolved.toml", &resolved_text(l))?;
+    let manifest = manifest(l, &[cfg.seed], res.elapsed.as_secs_f64(), res.world.households.len(), res.world.firms.len());
+    output::write_text(out, "manifest.json", &manifest)?;
+    let rows = batch::yearly(cfg, &res.recorder);
+    println!("scenario `{}` ({} households, seed {}), {:.2} s", cfg.name, cfg.total_households(), cfg.seed, res.elapsed.as_secs_f64());
+    print!("{}", year_table(&rows));
+    println!("wrote {} tables, scenario.resolved.toml and manifest.json to {}", files.len(), out.display());
+    Ok(())
+}
+
+fn resolved_text(l: &Loaded) -> String {
+    let body = toml::to_string(&l.resolved).unwrap_or_default();
+    format!("# Fully resolved scenario `{}` (from {}).\n{body}", l.config.name, l.files.join(" <- "))
+}
+
+fn manifest(l: &Loaded, seeds: &[u64], wall: f64, households: usize, firms: usize) -> String {
+    let v = serde_json::json!({
+        "program": "xiezuo",
+        "version": env!("CARGO_PKG_VERSION"),
+        "git_commit": option_env!("XIEZUO_GIT_COMMIT").unwrap_or("unknown"),
+        "scenario": l.config.name,
+        "files": l.files,
+        "seeds": seeds,
+        "ticks": l.config.calendar.ticks,
+        "step": l.config.calendar.step.as_str(),
+        "start": l.config.calendar.start.to_string(),
+        "wall_time_seconds": wall,
+        "households": households,
+        "firms_at_end": firms,
+        "regions": l.config.regions.len(),
+        "links": l.config.links.len(),
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+fn year_table(rows: &[YearRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{:>6} {:>9} {:>9} {:>9} {:>12} {:>8}", "year", "poverty", "relapse", "vulnerab", "mean income", "E/W");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:>6} {:>8.2}% {:>8.2}% {:>8.2}% {:>12.0} {:>8.2}",
+            r.year,
+            100.0 * r.poverty_rate,
+            100.0 * r.relapse_rate,
+            100.0 * r.vulnerability_share,
+            r.mean_income,
+            r.east_west_ratio
+        );
+    }
+    s
+}
+
+fn compare_command(a: &Loaded, b: &Loaded, reps: Option<u32>, out: &Path, format: Format, force: bool) -> Result<(), CliError> {
+    let n = reps.unwrap_or(a.replicates.max(b.replicates));
+    if n == 0 {
+        return Err(CliError::Usage("--replicates must be at least 1".into()));
+    }
+    output::prepare_dir(out, force)?;
+    let start = Instant::now();
+    let ra = batch::replicates(&a.config, n, false);
+    let rb = batch::replicates(&b.config, n, false);
+    let ya: Vec<Vec<YearRow>> = ra.iter().map(|r| batch::yearly(&a.config, &r.recorder)).collect();
+    let yb: Vec<Vec<YearRow>> = rb.iter().map(|r| batch::yearly(&b.config, &r.recorder)).collect();
+    let rows = batch::compare(&ya, &yb);
+    let (na, nb) = (&a.config.name, &b.config.name);
+    println!("compare: A = `{na}`, B = `{nb}`, {n} replicates each, {:.1} s", start.elapsed().as_secs_f64());
+    print!("{}", compare_table(&rows, na, nb));
+    // Outputs: each scenario's replicate tables and the comparison.
+    for (l, results) in [(a, &ra), (b, &rb)] {
+        let dir = out.join(&l.config.name);
+        output::prepare_dir(&dir, true)?;
+        for (i, r) in results.iter().enumerate() {
+            let rdir = dir.join(format!("rep{i}"));
+            output::prepare_dir(&rdir, true)?;
+            output::write_run(&rdir, &batch::replicate_config(&l.config, i as u32), &r.recorder, format)?;
+        }
+        output::write_text(&dir, "scenario.resolved.toml", &resolved_text(l))?;
+    }
+    let mut df = crate::output::compare_frame(&rows, na, nb).map_err(|e| OutputError::Table { path: out.join("comparison"), source: e })?;
+    let path = output::write_frame(out, "comparison", &mut df, format)?;
+    let seeds: Vec<u64> = (0..n).map(|i| batch::replicate_config(&a.config, i).seed).collect();
+    output::write_text(out, "manifest.json", &manifest(a, &seeds, start.elapsed().as_secs_f64(), ra[0].world.households.len(), ra[0].world.firms.len()))?;
+    let charts = crate::plot::compare_charts(out, a, b, &ra, &rb).map_err(|(path, message)| CliError::Plot { path, message })?;
+    println!("wrote {} and per-replicate tables under {}", path.display(), out.display());
+    for c in charts {
+        println!("chart: {}", c.display());
+    }
+    Ok(())
+}
+
+fn compare_table(rows: &[CompareRow], a: &str, b: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "western relapse rate (per year) and poverty rate, mean ± 95% CI half-width across replicates");
+    let _ = writeln!(
+        s,
+        "{:>6} | {:>17} {:>17} {:>17} | {:>15} {:>15} {:>15}",
+        "year",
+        format!("relapse {}", short(a)),
+        format!("relapse {}", short(b)),
+        "B − A",
+        format!("poverty {}", short(a)),
+        format!("poverty {}", short(b)),
+        "B − A"
+    );
+    let years: Vec<i32> = {
+        let mut y: Vec<i32> = rows.iter().map(|r| r.year).collect();
+        y.dedup();
+        y
+    };
+    let pct = |(m, h): (f64, f64)| format!("{:.2}±{:.2}%", 100.0 * m, 100.0 * h);
+    for y in years {
+        let get = |m: &str| rows.iter().find(|r| r.year == y && r.measure == m).cloned();
+        if let (Some(rel), Some(pov)) = (get("relapse_rate"), get("poverty_rate")) {
+            let _ = writeln!(
+                s,
+                "{:>6} | {:>17} {:>17} {:>17} | {:>15} {:>15} {:>15}",
+                y,
+                pct(rel.a),
+                pct(rel.b),
+                pct(rel.diff),
+                pct(pov.a),
+                pct(pov.b),
+                pct(pov.diff)
+            );
+        }
+    }
+    s
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(8).collect()
+}

@@ -29,10 +29,14 @@ impl Side {
     }
 }
 
-/// A region as the core sees it (indices, not names, link it to the rest).
+/// A region: name, side and numeric parameters (the `[[region]]` tables of a scenario).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegionParams {
+pub struct Region {
+    /// Display name (unique).
+    pub name: String,
+    /// East or west.
+    pub side: Side,
     /// Simulated households.
     pub households: u32,
     /// Real households each simulated household stands for (sampling weight).
@@ -75,6 +79,9 @@ pub struct RegionParams {
     /// Value added per local firm worker per year relative to the region's wage (> 0).
     #[serde(default = "d_labour_productivity")]
     pub labour_productivity: f64,
+    /// Annual real growth of farm productivity and wages (local and migrant).
+    #[serde(default)]
+    pub growth: f64,
     /// Local firm jobs per 100 workers at start (pre-existing local firms).
     #[serde(default = "d_local_jobs")]
     pub local_jobs_per_100: f64,
@@ -114,21 +121,10 @@ fn d_transport() -> f64 {
     0.15
 }
 fn d_labour_productivity() -> f64 {
-    1.5
+    1.6
 }
 fn d_local_jobs() -> f64 {
     10.0
-}
-
-/// A configured region.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Region {
-    /// Display name (unique).
-    pub name: String,
-    /// East or west.
-    pub side: Side,
-    /// Numeric parameters.
-    pub params: RegionParams,
 }
 
 /// Annual channel intensities along one pairing link (real-scale amounts).
@@ -599,6 +595,6 @@ impl Config {
 
     /// Total simulated households.
     pub fn total_households(&self) -> usize {
-        self.regions.iter().map(|r| r.params.households as usize).sum()
+        self.regions.iter().map(|r| r.households as usize).sum()
     }
 }

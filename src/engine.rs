@@ -75,7 +75,7 @@ pub fn step(world: &mut World, cfg: &Config, streams: &Streams, scratch: &mut Sc
                     household::step(h, r, &rates, &params, &mut rng, acc);
                 }
             });
-        let w = cfg.regions[ri].params.weight;
+        let w = cfg.regions[ri].weight;
         rs.acc.reset();
         for b in &rs.blocks {
             rs.acc.merge(b, w);
@@ -139,6 +139,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         effort_adjust: (1.0 - (1.0 - hp.effort_adjust).powf(1.0 / tpy as f64)) as f32,
         skill_decay: (1.0 - (1.0 - hp.skill_decay).powf(1.0 / tpy as f64)) as f32,
         skill_gain: cfg.policy.training_skill_gain as f32,
+        assess: cal.is_year_end(t),
     }
 }
 
@@ -163,18 +164,20 @@ fn per_hh(amount: f64, households: f64, weight: f64) -> f32 {
 
 /// Sets every region's household rates for this tick from last tick's (real-scale) counts.
 fn set_rates(world: &mut World, cfg: &Config) {
+    let world_tick = world.tick;
     let cal = &cfg.calendar;
     let tpy = cal.ticks_per_year() as f64;
     let hp = &cfg.households;
     let mp = &cfg.market;
     for (ri, rs) in world.regions.iter_mut().enumerate() {
-        let p = &cfg.regions[ri].params;
+        let p = &cfg.regions[ri];
         let w = p.weight;
         let a = &rs.acc;
         let infra_gain = mp.infra_farm_effect * (rs.infrastructure - p.infrastructure);
         let transport = p.transport_cost * (1.0 - 0.5 * rs.infrastructure);
         let price = 1.0 + rs.market_reach * (mp.east_premium - transport).max(0.0);
-        let farm_mult = (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index) * price * (1.0 - rs.price_collapse);
+        let growth = (1.0 + p.growth).powf(world_tick as f64 / tpy);
+        let farm_mult = growth * (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index) * price * (1.0 - rs.price_collapse);
         // Local jobs: vacancies over skill×effort-weighted seekers.
         let vacancies = (rs.job_demand - a.local).max(0.0);
         let excess = (a.local - rs.job_demand).max(0.0);
@@ -189,8 +192,8 @@ fn set_rates(world: &mut World, cfg: &Config) {
         rs.rates = Rates {
             farm_mult: farm_mult as f32,
             procurement_rate: frac(rs.procurement_budget, a.farm_value).min(0.5),
-            wage: (p.wage / tpy) as f32,
-            remittance: (p.migrant_wage_month * 12.0 / tpy * hp.remittance_share * (1.0 - 0.5 * rs.pandemic)) as f32,
+            wage: (growth * p.wage / tpy) as f32,
+            remittance: (growth * p.migrant_wage_month * 12.0 / tpy * hp.remittance_share * (1.0 - 0.5 * rs.pandemic)) as f32,
             post_wage: post_wage as f32,
             p_job: frac(vacancies, a.seekers_se),
             p_job_loss: (sep + (1.0 - sep) * frac(excess, a.local) as f64) as f32,
@@ -215,7 +218,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
 fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     for ri in 0..world.regions.len() {
-        let w = cfg.regions[ri].params.weight;
+        let w = cfg.regions[ri].weight;
         let rs = &mut world.regions[ri];
         let a = &rs.acc;
         let c = a.components;

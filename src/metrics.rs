@@ -297,6 +297,8 @@ pub struct Measures {
     pub exit_rate: f64,
     /// Relapses / exited at start.
     pub relapse_rate: f64,
+    /// Exited households at the start of the tick (real scale; those at risk of relapse).
+    pub exited_start: f64,
     /// Relapses this tick (real scale).
     pub relapses: f64,
     /// Ever relapsed / ever exited.
@@ -348,6 +350,7 @@ impl Measures {
             poor: a.poor,
             exit_rate: ratio(a.exits, a.poor_start),
             relapse_rate: ratio(a.relapses, a.exited_start),
+            exited_start: a.exited_start,
             relapses: a.relapses,
             relapsed_cum_share: ratio(a.ever_relapsed, a.ever_exited),
             entry_rate: ratio(a.entries, a.never_poor_start),

@@ -116,7 +116,7 @@ impl World {
         let mut regions = Vec::with_capacity(cfg.regions.len());
         let mut firms = Firms::default();
         for (ri, region) in cfg.regions.iter().enumerate() {
-            let p = &region.params;
+            let p = region;
             let start = households.len();
             let count = p.households as usize;
             let nblocks = count.div_ceil(BLOCK);
@@ -179,7 +179,7 @@ impl World {
     fn seed_accumulators(&mut self, cfg: &Config) {
         let support = (cfg.policy.support_years_after_exit * cfg.calendar.ticks_per_year() as f64).round() as u32;
         for (ri, rs) in self.regions.iter_mut().enumerate() {
-            let w = cfg.regions[ri].params.weight;
+            let w = cfg.regions[ri].weight;
             let mut a = BlockAcc::default();
             for h in &self.households[rs.range.clone()] {
                 a.n += 1.0;
@@ -223,7 +223,7 @@ impl World {
 }
 
 fn init_household(ri: usize, region: &crate::config::Region, cfg: &Config, rng: &mut rand_chacha::ChaCha8Rng) -> Household {
-    let p = &region.params;
+    let p = region;
     let z: f64 = rng.sample(StandardNormal);
     let y0 = p.income_median * (p.income_sigma * z).exp();
     let extra = Poisson::new((p.household_size - 1.0).max(1e-9)).map(|d| d.sample(rng) as u64).unwrap_or(0);

@@ -151,12 +151,12 @@ use crate::world::World;
 /// Region-level firm conditions used by both incumbents and entrants.
 fn region_productivity(world: &World, cfg: &Config, r: usize) -> f64 {
     let rs = &world.regions[r];
-    let p0 = cfg.regions[r].params.infrastructure;
+    let p0 = cfg.regions[r].infrastructure;
     1.0 + cfg.firms.talent_productivity * rs.talent_index + cfg.firms.infra_productivity * (rs.infrastructure - p0)
 }
 
 fn effective_transport(world: &World, cfg: &Config, r: usize) -> f64 {
-    cfg.regions[r].params.transport_cost * (1.0 - 0.5 * world.regions[r].infrastructure)
+    cfg.regions[r].transport_cost * (1.0 - 0.5 * world.regions[r].infrastructure)
 }
 
 /// Before the household phase: each region's local labour demand, and eastern firms'
@@ -206,7 +206,7 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
 pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     let rs = &world.regions[r];
     let fp = &cfg.firms;
-    let p = &cfg.regions[r].params;
+    let p = &cfg.regions[r];
     let new_jobs = fp.firm_capital / fp.capital_per_job;
     // Labour the region could supply: current local workers plus idle seekers.
     let supply = rs.acc.local + rs.acc.seekers_se;
@@ -253,7 +253,7 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
         let wages = share * wage_bill;
         let fill = if demand > 0.0 { (employed / demand).min(1.0) } else { 0.0 };
         let _ = fill;
-        let lp = cfg.regions[r].params.labour_productivity;
+        let lp = cfg.regions[r].labour_productivity;
         let transport = effective_transport(world, cfg, r);
         let gross_va = wages * lp * region_productivity(world, cfg, r);
         let va = gross_va * (1.0 - fp.export_share * transport) * (1.0 - 0.5 * pandemic);
@@ -292,10 +292,14 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
                 }
             }
             FirmKind::Local => {
+                // The local sector reinvests to replace depreciation and pays out the rest.
+                let reinvest = retained.clamp(0.0, depreciation);
+                retained -= reinvest;
                 if retained > 0.0 {
                     world.ledger.transfer(Account::Firms(r), Account::Treasury(r), retained);
                     retained = 0.0;
                 }
+                retained += reinvest;
             }
         }
         // Exported output (products flow), attributed to the firm's link or by market share.
@@ -309,7 +313,12 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
                 }
             }
         }
-        let k_new = (k + retained).max(0.0);
+        if k + retained < 0.0 {
+            // Capital cannot go negative: the owners (or the local treasury) cover the loss.
+            world.ledger.transfer(Account::Treasury(r), Account::Firms(r), -(k + retained));
+            retained = -k;
+        }
+        let k_new = k + retained;
         world.firms.capital[i] = k_new;
         let ret = if k > 0.0 { profit * tpy / k } else { -1.0 };
         let avg = &mut world.firms.avg_return[i];

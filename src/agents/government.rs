@@ -75,7 +75,7 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         ls.procurement_share = share(ls.procurement_share, proc_tot[w]);
     }
     for (ri, rs) in world.regions.iter_mut().enumerate() {
-        let digital = cfg.regions[ri].params.digital_access;
+        let digital = cfg.regions[ri].digital_access;
         rs.market_reach = rs.market_reach.min(1.0) * (0.5 + 0.5 * digital);
         rs.talent_stock *= 1.0 - cfg.market.talent_decay / tpy;
         let half = cfg.market.talent_half * rs.real_households / 1000.0;

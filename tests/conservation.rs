@@ -1,0 +1,82 @@
+//! Property tests: money and people are conserved, whatever the parameters.
+
+use proptest::prelude::*;
+use xiezuo::engine::{step, Scratch};
+use xiezuo::ledger::Account;
+use xiezuo::metrics::NullRecorder;
+use xiezuo::rng::Streams;
+use xiezuo::scenario::load_builtin;
+use xiezuo::world::World;
+
+fn small(overrides: Vec<String>) -> xiezuo::config::Config {
+    let mut o = vec![
+        "region.Upland.households=700".to_string(),
+        "region.Coastal.households=150".to_string(),
+        "time.years=3".to_string(),
+        "phase[1].start=\"2017-07\"".to_string(),
+        "shock[0].start=\"2016-06\"".to_string(),
+        "shock[1].start=\"2018-03\"".to_string(),
+    ];
+    o.extend(overrides);
+    load_builtin("two_way_market.toml", &o).unwrap_or_else(|e| panic!("{e}")).config
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn money_and_people_are_conserved(
+        seed in 0u64..1_000_000,
+        leakage in 0.0f64..0.5,
+        shares in proptest::collection::vec(0.0f64..1.0, 6),
+        dependency in 0.0f64..1.0,
+        illness in 0.0f64..0.5,
+        failure in 0.0f64..1.0,
+        dividend in 0.0f64..1.0,
+        mobilisation in 0.0f64..200.0,
+    ) {
+        let total: f64 = shares.iter().sum::<f64>().max(1e-9);
+        let s: Vec<f64> = shares.iter().map(|x| x / total).collect();
+        // Make the shares sum to exactly 1 after formatting.
+        let last = 1.0 - s[..5].iter().sum::<f64>();
+        let names = ["transfers", "welfare_posts", "industry", "training", "infrastructure", "reserve"];
+        let mut o: Vec<String> = names.iter().zip(s.iter()).take(5).map(|(n, v)| format!("policy.allocation.{n}={v:?}")).collect();
+        o.push(format!("policy.allocation.reserve={:?}", last.max(0.0)));
+        o.push(format!("policy.leakage={leakage:?}"));
+        o.push(format!("households.dependency={dependency:?}"));
+        o.push(format!("households.illness_prob={illness:?}"));
+        o.push(format!("policy.project_failure={failure:?}"));
+        o.push(format!("policy.dividend_share={dividend:?}"));
+        o.push(format!("policy.project_size=2.0e5"));
+        o.push(format!("link[0].channels.firm_mobilisation={mobilisation:?}"));
+        o.push(format!("run.seed={seed}"));
+        let cfg = small(o);
+        let streams = Streams::new(cfg.seed);
+        let mut w = World::new(&cfg, &streams);
+        let workers0: u64 = w.households.iter().map(|h| h.workers as u64).sum();
+        let n0 = w.households.len();
+        let mut scratch = Scratch::default();
+        let mut rec = NullRecorder;
+        while w.tick < cfg.calendar.ticks {
+            step(&mut w, &cfg, &streams, &mut scratch, &mut rec);
+            // Double entry: the books balance.
+            let scale = w.ledger.scale().max(1.0);
+            prop_assert!(w.ledger.total().abs() <= 1e-9 * scale, "ledger total {}", w.ledger.total());
+            // Stocks kept outside the ledger match it.
+            for (r, rs) in w.regions.iter().enumerate() {
+                let k: f64 = (0..w.firms.len()).filter(|&i| w.firms.region[i] as usize == r).map(|i| w.firms.capital[i]).sum();
+                let books = w.ledger.balance(Account::Firms(r));
+                let kept = k + rs.project_pipeline + rs.dividend_pool;
+                prop_assert!((books - kept).abs() <= 1e-6 * scale, "region {r}: firm account {books} vs capital+pipeline+pool {kept}");
+                prop_assert!(w.ledger.balance(Account::Reserve(r)) >= -1e-6 * scale);
+            }
+            // People: nobody appears or disappears; every worker is in exactly one place.
+            prop_assert_eq!(w.households.len(), n0);
+            let workers: u64 = w.households.iter().map(|h| h.workers as u64).sum();
+            prop_assert_eq!(workers, workers0);
+            for h in &w.households {
+                prop_assert!(h.local as u16 + h.migrants as u16 + h.posts as u16 <= h.workers as u16);
+            }
+        }
+    }
+}
