@@ -133,7 +133,10 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
 
 /// Runs `n` replicates in parallel and returns their results in replicate order.
 pub fn replicates(cfg: &Config, n: u32, panel: bool) -> Vec<RunResult> {
-    (0..n).into_par_iter().map(|r| run_one(&replicate_config(cfg, r), panel)).collect()
+    (0..n)
+        .into_par_iter()
+        .map(|r| run_one(&replicate_config(cfg, r), panel))
+        .collect()
 }
 
 /// Mean, and half-width of a 95% confidence interval (Student t) of `xs`.
@@ -153,8 +156,9 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
 /// Two-sided 95% Student-t quantile for `df` degrees of freedom.
 pub fn t95(df: usize) -> f64 {
     const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     if df == 0 {
         f64::NAN
@@ -183,7 +187,11 @@ pub struct CompareRow {
 /// Compares yearly summaries of replicates of A and B.
 pub fn compare(a: &[Vec<YearRow>], b: &[Vec<YearRow>]) -> Vec<CompareRow> {
     let mut out = Vec::new();
-    let years = a.first().map(|r| r.len()).unwrap_or(0).min(b.first().map(|r| r.len()).unwrap_or(0));
+    let years = a
+        .first()
+        .map(|r| r.len())
+        .unwrap_or(0)
+        .min(b.first().map(|r| r.len()).unwrap_or(0));
     for y in 0..years {
         for (k, name) in YEAR_MEASURES.iter().enumerate() {
             let xa: Vec<f64> = a.iter().map(|r| r[y].values()[k]).collect();

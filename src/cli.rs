@@ -37,7 +37,9 @@ impl CliError {
     /// Process exit code: 2 for bad input, 1 for other failures.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Scenario(_) | CliError::Usage(_) | CliError::Output(OutputError::NotEmpty(_)) => 2,
+            CliError::Scenario(_)
+            | CliError::Usage(_)
+            | CliError::Output(OutputError::NotEmpty(_)) => 2,
             _ => 1,
         }
     }
@@ -153,7 +155,9 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             return Err(CliError::Usage("--threads must be at least 1".into()));
         }
         // A global pool can only be built once per process; ignore "already built".
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     match cli.command {
         Command::Check { scenario, set } => {
@@ -174,7 +178,16 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::Run { scenario, out, set, format, panel, force, seed, years } => {
+        Command::Run {
+            scenario,
+            out,
+            set,
+            format,
+            panel,
+            force,
+            seed,
+            years,
+        } => {
             let mut l = scenario::load_file(&scenario, &set)?;
             truncate(&mut l, years)?;
             if let Some(s) = seed {
@@ -182,11 +195,29 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             }
             run_command(&l, &out, format_of(format), panel, force)
         }
-        Command::Compare { scenarios, replicates, out, set, format, force, years } => {
+        Command::Compare {
+            scenarios,
+            replicates,
+            out,
+            set,
+            format,
+            force,
+            years,
+        } => {
             let (mut a, mut b) = match scenarios.len() {
-                0 => (scenario::load_builtin("one_way_aid.toml", &set)?, scenario::load_builtin("two_way_market.toml", &set)?),
-                2 => (scenario::load_file(&scenarios[0], &set)?, scenario::load_file(&scenarios[1], &set)?),
-                n => return Err(CliError::Usage(format!("compare takes zero or two scenario files, got {n}"))),
+                0 => (
+                    scenario::load_builtin("one_way_aid.toml", &set)?,
+                    scenario::load_builtin("two_way_market.toml", &set)?,
+                ),
+                2 => (
+                    scenario::load_file(&scenarios[0], &set)?,
+                    scenario::load_file(&scenarios[1], &set)?,
+                ),
+                n => {
+                    return Err(CliError::Usage(format!(
+                        "compare takes zero or two scenario files, got {n}"
+                    )))
+                }
             };
             truncate(&mut a, years)?;
             truncate(&mut b, years)?;
@@ -195,24 +226,50 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn run_command(l: &Loaded, out: &Path, format: Format, panel: bool, force: bool) -> Result<(), CliError> {
+fn run_command(
+    l: &Loaded,
+    out: &Path,
+    format: Format,
+    panel: bool,
+    force: bool,
+) -> Result<(), CliError> {
     output::prepare_dir(out, force)?;
     let cfg = &l.config;
     let res = batch::run_one(cfg, panel);
     let files = output::write_run(out, cfg, &res.recorder, format)?;
     output::write_text(out, "scenario.resolved.toml", &resolved_text(l))?;
-    let manifest = manifest(l, &[cfg.seed], res.elapsed.as_secs_f64(), res.world.households.len(), res.world.firms.len());
+    let manifest = manifest(
+        l,
+        &[cfg.seed],
+        res.elapsed.as_secs_f64(),
+        res.world.households.len(),
+        res.world.firms.len(),
+    );
     output::write_text(out, "manifest.json", &manifest)?;
     let rows = batch::yearly(cfg, &res.recorder);
-    println!("scenario `{}` ({} households, seed {}), {:.2} s", cfg.name, cfg.total_households(), cfg.seed, res.elapsed.as_secs_f64());
+    println!(
+        "scenario `{}` ({} households, seed {}), {:.2} s",
+        cfg.name,
+        cfg.total_households(),
+        cfg.seed,
+        res.elapsed.as_secs_f64()
+    );
     print!("{}", year_table(&rows));
-    println!("wrote {} tables, scenario.resolved.toml and manifest.json to {}", files.len(), out.display());
+    println!(
+        "wrote {} tables, scenario.resolved.toml and manifest.json to {}",
+        files.len(),
+        out.display()
+    );
     Ok(())
 }
 
 fn resolved_text(l: &Loaded) -> String {
     let body = toml::to_string(&l.resolved).unwrap_or_default();
-    format!("# Fully resolved scenario `{}` (from {}).\n{body}", l.config.name, l.files.join(" <- "))
+    format!(
+        "# Fully resolved scenario `{}` (from {}).\n{body}",
+        l.config.name,
+        l.files.join(" <- ")
+    )
 }
 
 fn manifest(l: &Loaded, seeds: &[u64], wall: f64, households: usize, firms: usize) -> String {
@@ -237,7 +294,11 @@ fn manifest(l: &Loaded, seeds: &[u64], wall: f64, households: usize, firms: usiz
 
 fn year_table(rows: &[YearRow]) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{:>6} {:>9} {:>9} {:>9} {:>12} {:>8}", "year", "poverty", "relapse", "vulnerab", "mean income", "E/W");
+    let _ = writeln!(
+        s,
+        "{:>6} {:>9} {:>9} {:>9} {:>12} {:>8}",
+        "year", "poverty", "relapse", "vulnerab", "mean income", "E/W"
+    );
     for r in rows {
         let _ = writeln!(
             s,
@@ -253,7 +314,14 @@ fn year_table(rows: &[YearRow]) -> String {
     s
 }
 
-fn compare_command(a: &Loaded, b: &Loaded, reps: Option<u32>, out: &Path, format: Format, force: bool) -> Result<(), CliError> {
+fn compare_command(
+    a: &Loaded,
+    b: &Loaded,
+    reps: Option<u32>,
+    out: &Path,
+    format: Format,
+    force: bool,
+) -> Result<(), CliError> {
     let n = reps.unwrap_or(a.replicates.max(b.replicates));
     if n == 0 {
         return Err(CliError::Usage("--replicates must be at least 1".into()));
@@ -262,11 +330,20 @@ fn compare_command(a: &Loaded, b: &Loaded, reps: Option<u32>, out: &Path, format
     let start = Instant::now();
     let ra = batch::replicates(&a.config, n, false);
     let rb = batch::replicates(&b.config, n, false);
-    let ya: Vec<Vec<YearRow>> = ra.iter().map(|r| batch::yearly(&a.config, &r.recorder)).collect();
-    let yb: Vec<Vec<YearRow>> = rb.iter().map(|r| batch::yearly(&b.config, &r.recorder)).collect();
+    let ya: Vec<Vec<YearRow>> = ra
+        .iter()
+        .map(|r| batch::yearly(&a.config, &r.recorder))
+        .collect();
+    let yb: Vec<Vec<YearRow>> = rb
+        .iter()
+        .map(|r| batch::yearly(&b.config, &r.recorder))
+        .collect();
     let rows = batch::compare(&ya, &yb);
     let (na, nb) = (&a.config.name, &b.config.name);
-    println!("compare: A = `{na}`, B = `{nb}`, {n} replicates each, {:.1} s", start.elapsed().as_secs_f64());
+    println!(
+        "compare: A = `{na}`, B = `{nb}`, {n} replicates each, {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     print!("{}", compare_table(&rows, na, nb));
     // Outputs: each scenario's replicate tables and the comparison.
     for (l, results) in [(a, &ra), (b, &rb)] {
@@ -275,16 +352,41 @@ fn compare_command(a: &Loaded, b: &Loaded, reps: Option<u32>, out: &Path, format
         for (i, r) in results.iter().enumerate() {
             let rdir = dir.join(format!("rep{i}"));
             output::prepare_dir(&rdir, true)?;
-            output::write_run(&rdir, &batch::replicate_config(&l.config, i as u32), &r.recorder, format)?;
+            output::write_run(
+                &rdir,
+                &batch::replicate_config(&l.config, i as u32),
+                &r.recorder,
+                format,
+            )?;
         }
         output::write_text(&dir, "scenario.resolved.toml", &resolved_text(l))?;
     }
-    let mut df = crate::output::compare_frame(&rows, na, nb).map_err(|e| OutputError::Table { path: out.join("comparison"), source: e })?;
+    let mut df = crate::output::compare_frame(&rows, na, nb).map_err(|e| OutputError::Table {
+        path: out.join("comparison"),
+        source: e,
+    })?;
     let path = output::write_frame(out, "comparison", &mut df, format)?;
-    let seeds: Vec<u64> = (0..n).map(|i| batch::replicate_config(&a.config, i).seed).collect();
-    output::write_text(out, "manifest.json", &manifest(a, &seeds, start.elapsed().as_secs_f64(), ra[0].world.households.len(), ra[0].world.firms.len()))?;
-    let charts = crate::plot::compare_charts(out, a, b, &ra, &rb).map_err(|(path, message)| CliError::Plot { path, message })?;
-    println!("wrote {} and per-replicate tables under {}", path.display(), out.display());
+    let seeds: Vec<u64> = (0..n)
+        .map(|i| batch::replicate_config(&a.config, i).seed)
+        .collect();
+    output::write_text(
+        out,
+        "manifest.json",
+        &manifest(
+            a,
+            &seeds,
+            start.elapsed().as_secs_f64(),
+            ra[0].world.households.len(),
+            ra[0].world.firms.len(),
+        ),
+    )?;
+    let charts = crate::plot::compare_charts(out, a, b, &ra, &rb)
+        .map_err(|(path, message)| CliError::Plot { path, message })?;
+    println!(
+        "wrote {} and per-replicate tables under {}",
+        path.display(),
+        out.display()
+    );
     for c in charts {
         println!("chart: {}", c.display());
     }

@@ -8,7 +8,9 @@ use crate::agents::household::{self, Rates, StepParams};
 use crate::agents::{firm, government};
 use crate::config::{Config, ShockKind, Side};
 use crate::ledger::Account;
-use crate::metrics::{theil_decomposition, BlockAcc, Channel, LinkReport, Measures, Recorder, Scope, SystemMeasures};
+use crate::metrics::{
+    theil_decomposition, BlockAcc, Channel, LinkReport, Measures, Recorder, Scope, SystemMeasures,
+};
 use crate::rng::{Purpose, Streams};
 use crate::time::Tick;
 use crate::world::{World, BLOCK};
@@ -22,7 +24,13 @@ pub struct Scratch {
 }
 
 /// Advances the world by one tick.
-pub fn step(world: &mut World, cfg: &Config, streams: &Streams, scratch: &mut Scratch, rec: &mut dyn Recorder) {
+pub fn step(
+    world: &mut World,
+    cfg: &Config,
+    streams: &Streams,
+    scratch: &mut Scratch,
+    rec: &mut dyn Recorder,
+) {
     let t = world.tick;
     let phase = cfg.phase_at(t).scales.clone();
 
@@ -70,7 +78,11 @@ pub fn step(world: &mut World, cfg: &Config, streams: &Streams, scratch: &mut Sc
             .enumerate()
             .for_each(|(b, ((acc, hs), ring))| {
                 acc.reset();
-                let mut rng = streams.stream(Purpose::Households, ((ri as u64) << 32) | b as u64, t as u64);
+                let mut rng = streams.stream(
+                    Purpose::Households,
+                    ((ri as u64) << 32) | b as u64,
+                    t as u64,
+                );
                 for (h, r) in hs.iter_mut().zip(ring.chunks_exact_mut(tpy)) {
                     household::step(h, r, &rates, &params, &mut rng, acc);
                 }
@@ -129,7 +141,9 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         memory_weight: (1.0 / (cfg.poverty.memory_years * tpy as f64)).min(1.0) as f32,
         support_ticks: (cfg.policy.support_years_after_exit * tpy as f64).round() as u32,
         p_ill: cal.per_tick_prob(hp.illness_prob) as f32,
-        ill_ticks: ((hp.illness_months / cal.step.months() as f64).round().max(1.0)).min(255.0) as u8,
+        ill_ticks: (hp.illness_months / cal.step.months() as f64)
+            .round()
+            .clamp(1.0, 255.0) as u8,
         ill_cost: hp.illness_cost as f32,
         p_disaster: cal.per_tick_prob(hp.disaster_prob) as f32,
         disaster_loss: hp.disaster_loss as f32,
@@ -177,23 +191,34 @@ fn set_rates(world: &mut World, cfg: &Config) {
         let transport = p.transport_cost * (1.0 - 0.5 * rs.infrastructure);
         let price = 1.0 + rs.market_reach * (mp.east_premium - transport).max(0.0);
         let growth = (1.0 + p.growth).powf(world_tick as f64 / tpy);
-        let farm_mult = growth * (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index) * price * (1.0 - rs.price_collapse);
+        let farm_mult = growth
+            * (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index)
+            * price
+            * (1.0 - rs.price_collapse);
         // Local jobs: vacancies over skill×effort-weighted seekers.
         let vacancies = (rs.job_demand - a.local).max(0.0);
         let excess = (a.local - rs.job_demand).max(0.0);
-        let sep = cal.per_tick_prob(hp.job_separation) as f64;
+        let sep = cal.per_tick_prob(hp.job_separation);
         // Labour cooperation: openings are demand not yet filled by the migrant stock.
         let coop_demand = rs.coop_labour_demand * (1.0 - rs.pandemic);
         let openings = (coop_demand - a.migrants).max(0.0);
         let training_places = rs.west_training_places + rs.east_training_places;
         let post_wage = cfg.policy.welfare_post_wage / tpy;
         let fund = world.ledger.balance(Account::Reserve(ri));
-        let reserve_ratio = if a.reserve_claims > 0.0 { frac(fund, a.reserve_claims) } else if fund > 0.0 { 1.0 } else { 0.0 };
+        let reserve_ratio = if a.reserve_claims > 0.0 {
+            frac(fund, a.reserve_claims)
+        } else if fund > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
         rs.rates = Rates {
             farm_mult: farm_mult as f32,
             procurement_rate: frac(rs.procurement_budget, a.farm_value).min(0.5),
             wage: (growth * p.wage / tpy) as f32,
-            remittance: (growth * p.migrant_wage_month * 12.0 / tpy * hp.remittance_share * (1.0 - 0.5 * rs.pandemic)) as f32,
+            remittance: (growth * p.migrant_wage_month * 12.0 / tpy
+                * hp.remittance_share
+                * (1.0 - 0.5 * rs.pandemic)) as f32,
             post_wage: post_wage as f32,
             p_job: frac(vacancies, a.seekers_se),
             p_job_loss: (sep + (1.0 - sep) * frac(excess, a.local) as f64) as f32,
@@ -205,7 +230,11 @@ fn set_rates(world: &mut World, cfg: &Config) {
             p_train: frac(training_places, a.train_eligible),
             transfer: per_hh(rs.transfer_budget, a.eligible_next, w),
             social_cash: per_hh(rs.social_cash_budget, a.at_risk_next, w),
-            health_cover: if a.medical_claims > 0.0 { frac(rs.health_budget, a.medical_claims) } else { 1.0 },
+            health_cover: if a.medical_claims > 0.0 {
+                frac(rs.health_budget, a.medical_claims)
+            } else {
+                1.0
+            },
             dividend: per_hh(rs.dividend_pool, a.members_next, w),
             reserve_ratio,
             common_disaster: (1.0 - rs.disaster) as f32,
@@ -244,7 +273,11 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
         // Training: cost of places used, split between western and eastern funding.
         let places = rs.west_training_places + rs.east_training_places;
         let cost = a.trained * cfg.policy.training_cost;
-        let west_part = if places > 0.0 { rs.west_training_places / places } else { 0.0 };
+        let west_part = if places > 0.0 {
+            rs.west_training_places / places
+        } else {
+            0.0
+        };
         l.transfer(Account::WestGov(ri), Account::Services, cost * west_part);
         let _ = w;
         // Products, remittances and labour along links.
@@ -261,12 +294,26 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
             rec.flow(t, li, Channel::Procurement, proc);
             rec.flow(t, li, Channel::MarketSales, farm_sales * ls.market_share);
             let east_train = cost * (1.0 - west_part) * cfg.links[li].channels.training_places
-                / cfg.links.iter().filter(|k| k.west == ri && k.active(t)).map(|k| k.channels.training_places).sum::<f64>().max(1e-12);
+                / cfg
+                    .links
+                    .iter()
+                    .filter(|k| k.west == ri && k.active(t))
+                    .map(|k| k.channels.training_places)
+                    .sum::<f64>()
+                    .max(1e-12);
             l.transfer(Account::EastGov(e), Account::Services, east_train);
             // Labour: placements follow cooperation demand shares; own migration and
             // remittances follow them too, or split evenly when no link has labour demand.
-            let n_links = cfg.links.iter().filter(|k| k.west == ri && k.active(t)).count() as f64;
-            let s = if rs.coop_labour_demand > 0.0 { ls.labour_share } else { 1.0 / n_links };
+            let n_links = cfg
+                .links
+                .iter()
+                .filter(|k| k.west == ri && k.active(t))
+                .count() as f64;
+            let s = if rs.coop_labour_demand > 0.0 {
+                ls.labour_share
+            } else {
+                1.0 / n_links
+            };
             east_share_total += s;
             rec.flow(t, li, Channel::Placements, a.placed * s);
             rec.flow(t, li, Channel::Migration, a.migrated * s);
@@ -296,14 +343,28 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
         }
         s.all.merge(&rs.acc, 1.0);
     }
-    rec.measures(t, Scope::Side(Side::East), &Measures::from_acc(&s.east), None);
-    rec.measures(t, Scope::Side(Side::West), &Measures::from_acc(&s.west), None);
+    rec.measures(
+        t,
+        Scope::Side(Side::East),
+        &Measures::from_acc(&s.east),
+        None,
+    );
+    rec.measures(
+        t,
+        Scope::Side(Side::West),
+        &Measures::from_acc(&s.west),
+        None,
+    );
     let (theil, within, between) = theil_decomposition(&[&s.east, &s.west], &s.all);
     let sys = SystemMeasures {
         theil,
         theil_within: within,
         theil_between: between,
-        east_west_ratio: if s.west.n > 0.0 && s.east.n > 0.0 { s.east.mean_income() / s.west.mean_income() } else { f64::NAN },
+        east_west_ratio: if s.west.n > 0.0 && s.east.n > 0.0 {
+            s.east.mean_income() / s.west.mean_income()
+        } else {
+            f64::NAN
+        },
     };
     rec.measures(t, Scope::All, &Measures::from_acc(&s.all), Some(&sys));
     let f = &world.firms;

@@ -125,10 +125,21 @@ mod tests {
     fn accounts_do_not_alias() {
         let l = Ledger::new(4);
         let all = [
-            Account::EastGov(3), Account::WestGov(3), Account::Treasury(3), Account::Households(3),
-            Account::Social(3), Account::SocialPool(3), Account::Reserve(3), Account::Firms(3),
-            Account::EastOwners(3), Account::Production(3), Account::Leakage, Account::FailedProjects,
-            Account::Services, Account::Depreciation, Account::Medical,
+            Account::EastGov(3),
+            Account::WestGov(3),
+            Account::Treasury(3),
+            Account::Households(3),
+            Account::Social(3),
+            Account::SocialPool(3),
+            Account::Reserve(3),
+            Account::Firms(3),
+            Account::EastOwners(3),
+            Account::Production(3),
+            Account::Leakage,
+            Account::FailedProjects,
+            Account::Services,
+            Account::Depreciation,
+            Account::Medical,
         ];
         let mut idx: Vec<usize> = all.iter().map(|a| l.idx(*a)).collect();
         idx.sort();

@@ -213,7 +213,10 @@ impl BlockAcc {
     /// Zeroes the accumulator, keeping its allocation.
     pub fn reset(&mut self) {
         let hist = std::mem::take(&mut self.hist);
-        *self = BlockAcc { hist, ..BlockAcc::default() };
+        *self = BlockAcc {
+            hist,
+            ..BlockAcc::default()
+        };
         self.hist.clear();
     }
 
@@ -239,7 +242,7 @@ impl BlockAcc {
     /// Theil T index: (Σ y ln y)/(N μ) − ln μ.
     pub fn theil(&self) -> f64 {
         let mu = self.mean_income();
-        if !(mu > 0.0) {
+        if mu.is_nan() || mu <= 0.0 {
             return f64::NAN;
         }
         self.income_ylny / (self.n * mu) - mu.ln()
@@ -499,13 +502,21 @@ impl Channel {
     pub fn kind(self) -> (Flow, Direction) {
         use Direction::*;
         match self {
-            Channel::FiscalAid | Channel::Donations | Channel::Investment => (Flow::Capital, EastToWest),
-            Channel::Profits | Channel::Disinvestment | Channel::Remittances => (Flow::Capital, WestToEast),
-            Channel::Placements | Channel::Migration | Channel::MigrantStock => (Flow::Labour, WestToEast),
+            Channel::FiscalAid | Channel::Donations | Channel::Investment => {
+                (Flow::Capital, EastToWest)
+            }
+            Channel::Profits | Channel::Disinvestment | Channel::Remittances => {
+                (Flow::Capital, WestToEast)
+            }
+            Channel::Placements | Channel::Migration | Channel::MigrantStock => {
+                (Flow::Labour, WestToEast)
+            }
             Channel::Returns => (Flow::Labour, EastToWest),
             Channel::TalentToWest => (Flow::Talent, EastToWest),
             Channel::TalentToEast => (Flow::Talent, WestToEast),
-            Channel::Procurement | Channel::MarketSales | Channel::FirmSales => (Flow::Products, WestToEast),
+            Channel::Procurement | Channel::MarketSales | Channel::FirmSales => {
+                (Flow::Products, WestToEast)
+            }
         }
     }
 
@@ -602,7 +613,10 @@ mod tests {
     fn theil_decomposes_exactly() {
         let mut a = BlockAcc::default();
         let mut b = BlockAcc::default();
-        for (acc, ys) in [(&mut a, [1000.0, 2000.0, 3000.0]), (&mut b, [8000.0, 9000.0, 20000.0])] {
+        for (acc, ys) in [
+            (&mut a, [1000.0, 2000.0, 3000.0]),
+            (&mut b, [8000.0, 9000.0, 20000.0]),
+        ] {
             for y in ys {
                 acc.n += 1.0;
                 acc.income += y;

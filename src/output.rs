@@ -59,7 +59,11 @@ impl Format {
 /// Days since 1970-01-01 of the first day of a month (proleptic Gregorian).
 pub fn days_since_epoch(ym: YearMonth) -> i32 {
     // Howard Hinnant's days_from_civil.
-    let (y, m, d) = (ym.year as i64 - if ym.month <= 2 { 1 } else { 0 }, ym.month as i64, 1i64);
+    let (y, m, d) = (
+        ym.year as i64 - if ym.month <= 2 { 1 } else { 0 },
+        ym.month as i64,
+        1i64,
+    );
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let mp = (m + 9) % 12;
@@ -158,7 +162,9 @@ impl TableRecorder {
         };
         r.metrics.tick.reserve(ticks * scopes);
         r.metrics.m.reserve(ticks * scopes);
-        r.flows.amount.reserve(ticks * cfg.links.len() * Channel::ALL.len());
+        r.flows
+            .amount
+            .reserve(ticks * cfg.links.len() * Channel::ALL.len());
         r
     }
 }
@@ -210,22 +216,41 @@ impl Recorder for TableRecorder {
 }
 
 fn date_col(name: &str, cfg: &Config, ticks: &[u32]) -> Column {
-    let days: Vec<i32> = ticks.iter().map(|&t| days_since_epoch(cfg.calendar.date(t))).collect();
-    Column::new(name.into(), days).cast(&DataType::Date).expect("i32 casts to Date")
+    let days: Vec<i32> = ticks
+        .iter()
+        .map(|&t| days_since_epoch(cfg.calendar.date(t)))
+        .collect();
+    Column::new(name.into(), days)
+        .cast(&DataType::Date)
+        .expect("i32 casts to Date")
 }
 
 /// Builds the metrics table.
 pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame> {
     let m = &rows.m;
-    let col = |name: &str, f: &dyn Fn(&Measures) -> f64| Column::new(name.into(), m.iter().map(f).collect::<Vec<f64>>());
+    let col = |name: &str, f: &dyn Fn(&Measures) -> f64| {
+        Column::new(name.into(), m.iter().map(f).collect::<Vec<f64>>())
+    };
     let sys = |name: &str, f: &dyn Fn(&SystemMeasures) -> f64| {
-        Column::new(name.into(), rows.sys.iter().map(|s| s.as_ref().map(f)).collect::<Vec<Option<f64>>>())
+        Column::new(
+            name.into(),
+            rows.sys
+                .iter()
+                .map(|s| s.as_ref().map(f))
+                .collect::<Vec<Option<f64>>>(),
+        )
     };
     let mut cols = vec![
         Column::new("tick".into(), rows.tick.clone()),
         date_col("date", cfg, &rows.tick),
         Column::new("region".into(), rows.region.clone()),
-        Column::new("side".into(), rows.side.iter().map(|s| s.to_string()).collect::<Vec<String>>()),
+        Column::new(
+            "side".into(),
+            rows.side
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<String>>(),
+        ),
         col("households", &|x| x.households),
         col("poverty_rate", &|x| x.poverty_rate),
         col("poverty_gap", &|x| x.poverty_gap),
@@ -264,8 +289,16 @@ pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame
 /// Builds the flows table.
 pub fn flows_frame(cfg: &Config, rows: &FlowRows) -> PolarsResult<DataFrame> {
     let name = |i: usize| cfg.regions[i].name.clone();
-    let east: Vec<String> = rows.link.iter().map(|&l| name(cfg.links[l as usize].east)).collect();
-    let west: Vec<String> = rows.link.iter().map(|&l| name(cfg.links[l as usize].west)).collect();
+    let east: Vec<String> = rows
+        .link
+        .iter()
+        .map(|&l| name(cfg.links[l as usize].east))
+        .collect();
+    let west: Vec<String> = rows
+        .link
+        .iter()
+        .map(|&l| name(cfg.links[l as usize].west))
+        .collect();
     let kind: Vec<_> = rows.channel.iter().map(|c| c.kind()).collect();
     DataFrame::new_infer_height(vec![
         Column::new("tick".into(), rows.tick.clone()),
@@ -273,11 +306,26 @@ pub fn flows_frame(cfg: &Config, rows: &FlowRows) -> PolarsResult<DataFrame> {
         Column::new("link".into(), rows.link.clone()),
         Column::new("east".into(), east),
         Column::new("west".into(), west),
-        Column::new("flow".into(), kind.iter().map(|(f, _)| f.as_str()).collect::<Vec<&str>>()),
-        Column::new("channel".into(), rows.channel.iter().map(|c| c.as_str()).collect::<Vec<&str>>()),
-        Column::new("direction".into(), kind.iter().map(|(_, d)| d.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            "flow".into(),
+            kind.iter().map(|(f, _)| f.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "channel".into(),
+            rows.channel
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "direction".into(),
+            kind.iter().map(|(_, d)| d.as_str()).collect::<Vec<&str>>(),
+        ),
         Column::new("amount".into(), rows.amount.clone()),
-        Column::new("unit".into(), kind.iter().map(|(f, _)| f.unit()).collect::<Vec<&str>>()),
+        Column::new(
+            "unit".into(),
+            kind.iter().map(|(f, _)| f.unit()).collect::<Vec<&str>>(),
+        ),
     ])
 }
 
@@ -285,13 +333,27 @@ pub fn flows_frame(cfg: &Config, rows: &FlowRows) -> PolarsResult<DataFrame> {
 pub fn links_frame(cfg: &Config, rows: &LinkRows) -> PolarsResult<DataFrame> {
     let name = |i: usize| cfg.regions[i].name.clone();
     let r = &rows.r;
-    let col = |n: &str, f: &dyn Fn(&LinkReport) -> f64| Column::new(n.into(), r.iter().map(f).collect::<Vec<f64>>());
+    let col = |n: &str, f: &dyn Fn(&LinkReport) -> f64| {
+        Column::new(n.into(), r.iter().map(f).collect::<Vec<f64>>())
+    };
     DataFrame::new_infer_height(vec![
         Column::new("tick".into(), rows.tick.clone()),
         date_col("date", cfg, &rows.tick),
         Column::new("link".into(), rows.link.clone()),
-        Column::new("east".into(), rows.link.iter().map(|&l| name(cfg.links[l as usize].east)).collect::<Vec<_>>()),
-        Column::new("west".into(), rows.link.iter().map(|&l| name(cfg.links[l as usize].west)).collect::<Vec<_>>()),
+        Column::new(
+            "east".into(),
+            rows.link
+                .iter()
+                .map(|&l| name(cfg.links[l as usize].east))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "west".into(),
+            rows.link
+                .iter()
+                .map(|&l| name(cfg.links[l as usize].west))
+                .collect::<Vec<_>>(),
+        ),
         col("delivery", &|x| x.delivery),
         col("east_firms", &|x| x.east_firms),
         col("east_firm_capital", &|x| x.east_firm_capital),
@@ -306,17 +368,59 @@ pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         Column::new("tick".into(), rows.tick.clone()),
         date_col("date", cfg, &rows.tick),
-        Column::new("year".into(), rows.tick.iter().map(|&t| cfg.calendar.date(t).year).collect::<Vec<i32>>()),
+        Column::new(
+            "year".into(),
+            rows.tick
+                .iter()
+                .map(|&t| cfg.calendar.date(t).year)
+                .collect::<Vec<i32>>(),
+        ),
         Column::new("household".into(), rows.household.clone()),
-        Column::new("region".into(), rows.region.iter().map(|&r| cfg.regions[r as usize].name.clone()).collect::<Vec<_>>()),
-        Column::new("status".into(), rows.status.iter().map(|&s| status::NAMES[s as usize]).collect::<Vec<&str>>()),
-        Column::new("poor".into(), rows.status.iter().map(|&s| status::is_poor(s)).collect::<Vec<bool>>()),
-        Column::new("ever_exited".into(), rows.flags.iter().map(|&f| f & flags::EVER_EXITED != 0).collect::<Vec<bool>>()),
-        Column::new("ever_relapsed".into(), rows.flags.iter().map(|&f| f & flags::EVER_RELAPSED != 0).collect::<Vec<bool>>()),
-        Column::new("income".into(), rows.income.iter().map(|&y| y as f64).collect::<Vec<f64>>()),
+        Column::new(
+            "region".into(),
+            rows.region
+                .iter()
+                .map(|&r| cfg.regions[r as usize].name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "status".into(),
+            rows.status
+                .iter()
+                .map(|&s| status::NAMES[s as usize])
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "poor".into(),
+            rows.status
+                .iter()
+                .map(|&s| status::is_poor(s))
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "ever_exited".into(),
+            rows.flags
+                .iter()
+                .map(|&f| f & flags::EVER_EXITED != 0)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "ever_relapsed".into(),
+            rows.flags
+                .iter()
+                .map(|&f| f & flags::EVER_RELAPSED != 0)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "income".into(),
+            rows.income.iter().map(|&y| y as f64).collect::<Vec<f64>>(),
+        ),
         Column::new(
             "last_exit_tick".into(),
-            rows.last_exit.iter().map(|&e| if e == 0 { None } else { Some(e as u32 - 1) }).collect::<Vec<Option<u32>>>(),
+            rows.last_exit
+                .iter()
+                .map(|&e| if e == 0 { None } else { Some(e as u32 - 1) })
+                .collect::<Vec<Option<u32>>>(),
         ),
         Column::new("ticks_per_year".into(), vec![tpy; rows.tick.len()]),
     ])
@@ -325,19 +429,36 @@ pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
 /// Prepares an output directory: refuses a non-empty one unless `force`.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     if dir.exists() {
-        let non_empty = fs::read_dir(dir).map_err(|e| OutputError::Io { path: dir.into(), source: e })?.next().is_some();
+        let non_empty = fs::read_dir(dir)
+            .map_err(|e| OutputError::Io {
+                path: dir.into(),
+                source: e,
+            })?
+            .next()
+            .is_some();
         if non_empty && !force {
             return Err(OutputError::NotEmpty(dir.into()));
         }
     }
-    fs::create_dir_all(dir).map_err(|e| OutputError::Io { path: dir.into(), source: e })
+    fs::create_dir_all(dir).map_err(|e| OutputError::Io {
+        path: dir.into(),
+        source: e,
+    })
 }
 
 /// Writes a frame as `dir/stem.ext` via a temporary file and a rename.
-pub fn write_frame(dir: &Path, stem: &str, df: &mut DataFrame, format: Format) -> Result<PathBuf, OutputError> {
+pub fn write_frame(
+    dir: &Path,
+    stem: &str,
+    df: &mut DataFrame,
+    format: Format,
+) -> Result<PathBuf, OutputError> {
     let path = dir.join(format!("{stem}.{}", format.ext()));
     let tmp = dir.join(format!(".{stem}.{}.tmp", format.ext()));
-    let io = |e: std::io::Error| OutputError::Io { path: tmp.clone(), source: e };
+    let io = |e: std::io::Error| OutputError::Io {
+        path: tmp.clone(),
+        source: e,
+    };
     let file = fs::File::create(&tmp).map_err(io)?;
     let res = match format {
         Format::Parquet => ParquetWriter::new(file).finish(df).map(|_| ()),
@@ -347,7 +468,10 @@ pub fn write_frame(dir: &Path, stem: &str, df: &mut DataFrame, format: Format) -
         let _ = fs::remove_file(&tmp);
         return Err(OutputError::Table { path, source: e });
     }
-    fs::rename(&tmp, &path).map_err(|e| OutputError::Io { path: path.clone(), source: e })?;
+    fs::rename(&tmp, &path).map_err(|e| OutputError::Io {
+        path: path.clone(),
+        source: e,
+    })?;
     Ok(path)
 }
 
@@ -355,18 +479,32 @@ pub fn write_frame(dir: &Path, stem: &str, df: &mut DataFrame, format: Format) -
 pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, OutputError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |e: std::io::Error| OutputError::Io { path: tmp.clone(), source: e };
+    let io = |e: std::io::Error| OutputError::Io {
+        path: tmp.clone(),
+        source: e,
+    };
     let mut f = fs::File::create(&tmp).map_err(io)?;
     f.write_all(text.as_bytes()).map_err(io)?;
     drop(f);
-    fs::rename(&tmp, &path).map_err(|e| OutputError::Io { path: path.clone(), source: e })?;
+    fs::rename(&tmp, &path).map_err(|e| OutputError::Io {
+        path: path.clone(),
+        source: e,
+    })?;
     Ok(path)
 }
 
 /// Writes every table of a finished run into `dir`.
-pub fn write_run(dir: &Path, cfg: &Config, rec: &TableRecorder, format: Format) -> Result<Vec<PathBuf>, OutputError> {
+pub fn write_run(
+    dir: &Path,
+    cfg: &Config,
+    rec: &TableRecorder,
+    format: Format,
+) -> Result<Vec<PathBuf>, OutputError> {
     fn table(path: &'static str) -> impl Fn(PolarsError) -> OutputError {
-        move |e| OutputError::Table { path: PathBuf::from(path), source: e }
+        move |e| OutputError::Table {
+            path: PathBuf::from(path),
+            source: e,
+        }
     }
     let mut out = Vec::new();
     let mut m = metrics_frame(cfg, &rec.metrics).map_err(table("metrics"))?;
@@ -382,24 +520,22 @@ pub fn write_run(dir: &Path, cfg: &Config, rec: &TableRecorder, format: Format) 
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn epoch_days() {
-        assert_eq!(days_since_epoch(YearMonth { year: 1970, month: 1 }), 0);
-        assert_eq!(days_since_epoch(YearMonth { year: 2000, month: 3 }), 11_017);
-        assert_eq!(days_since_epoch(YearMonth { year: 2016, month: 1 }), 16_801);
-    }
-}
-
 /// Builds the comparison table (one row per year and measure).
-pub fn compare_frame(rows: &[crate::batch::CompareRow], a: &str, b: &str) -> PolarsResult<DataFrame> {
+pub fn compare_frame(
+    rows: &[crate::batch::CompareRow],
+    a: &str,
+    b: &str,
+) -> PolarsResult<DataFrame> {
     let f = |g: &dyn Fn(&crate::batch::CompareRow) -> f64| rows.iter().map(g).collect::<Vec<f64>>();
     DataFrame::new_infer_height(vec![
-        Column::new("year".into(), rows.iter().map(|r| r.year).collect::<Vec<i32>>()),
-        Column::new("measure".into(), rows.iter().map(|r| r.measure).collect::<Vec<&str>>()),
+        Column::new(
+            "year".into(),
+            rows.iter().map(|r| r.year).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            "measure".into(),
+            rows.iter().map(|r| r.measure).collect::<Vec<&str>>(),
+        ),
         Column::new("scenario_a".into(), vec![a; rows.len()]),
         Column::new("scenario_b".into(), vec![b; rows.len()]),
         Column::new("a_mean".into(), f(&|r| r.a.0)),
@@ -409,4 +545,34 @@ pub fn compare_frame(rows: &[crate::batch::CompareRow], a: &str, b: &str) -> Pol
         Column::new("diff_mean".into(), f(&|r| r.diff.0)),
         Column::new("diff_ci95".into(), f(&|r| r.diff.1)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_days() {
+        assert_eq!(
+            days_since_epoch(YearMonth {
+                year: 1970,
+                month: 1
+            }),
+            0
+        );
+        assert_eq!(
+            days_since_epoch(YearMonth {
+                year: 2000,
+                month: 3
+            }),
+            11_017
+        );
+        assert_eq!(
+            days_since_epoch(YearMonth {
+                year: 2016,
+                month: 1
+            }),
+            16_801
+        );
+    }
 }

@@ -95,8 +95,14 @@ mod tests {
     #[test]
     fn stream_is_reproducible() {
         let s = Streams::new(42);
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(s.stream(Purpose::Init, 0, 0), |r, _| Some(r.random())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(s.stream(Purpose::Init, 0, 0), |r, _| Some(r.random())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.stream(Purpose::Init, 0, 0), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.stream(Purpose::Init, 0, 0), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
     }
 }

@@ -176,7 +176,13 @@ mod tests {
     fn parse_rejects_bad_months() {
         assert!(YearMonth::parse("2016-13").is_none());
         assert!(YearMonth::parse("20x6-01").is_none());
-        assert_eq!(YearMonth::parse("2020"), Some(YearMonth { year: 2020, month: 1 }));
+        assert_eq!(
+            YearMonth::parse("2020"),
+            Some(YearMonth {
+                year: 2020,
+                month: 1
+            })
+        );
     }
 
     #[test]

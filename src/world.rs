@@ -132,11 +132,25 @@ impl World {
                 }
             }
             let real = count as f64 * p.weight;
-            let workers_real: f64 = households[start..].iter().map(|h| h.workers as f64).sum::<f64>() * p.weight;
-            let local_real: f64 = households[start..].iter().map(|h| h.local as f64).sum::<f64>() * p.weight;
+            let workers_real: f64 = households[start..]
+                .iter()
+                .map(|h| h.workers as f64)
+                .sum::<f64>()
+                * p.weight;
+            let local_real: f64 = households[start..]
+                .iter()
+                .map(|h| h.local as f64)
+                .sum::<f64>()
+                * p.weight;
             // The pre-existing local firm sector, sized to employ the initial local workers.
             let jobs = local_real.max(p.local_jobs_per_100 / 100.0 * workers_real);
-            firms.push(ri as u16, u32::MAX, FirmKind::Local, jobs * cfg.firms.capital_per_job, 0.0);
+            firms.push(
+                ri as u16,
+                u32::MAX,
+                FirmKind::Local,
+                jobs * cfg.firms.capital_per_job,
+                0.0,
+            );
             regions.push(RegionState {
                 range: start..households.len(),
                 real_households: real,
@@ -157,8 +171,15 @@ impl World {
         let mut ledger = Ledger::new(cfg.regions.len());
         for (ri, _) in cfg.regions.iter().enumerate() {
             // Local firm capital is owned locally: it enters the books from the region's treasury.
-            let k: f64 = (0..firms.len()).filter(|&i| firms.region[i] as usize == ri).map(|i| firms.capital[i]).sum();
-            ledger.transfer(crate::ledger::Account::Treasury(ri), crate::ledger::Account::Firms(ri), k);
+            let k: f64 = (0..firms.len())
+                .filter(|&i| firms.region[i] as usize == ri)
+                .map(|i| firms.capital[i])
+                .sum();
+            ledger.transfer(
+                crate::ledger::Account::Treasury(ri),
+                crate::ledger::Account::Firms(ri),
+                k,
+            );
         }
         let mut w = World {
             tick: 0,
@@ -177,7 +198,8 @@ impl World {
     /// Fills each region's accumulator from the initial population so that the first
     /// tick's rates (which use last tick's counts) have something to work with.
     fn seed_accumulators(&mut self, cfg: &Config) {
-        let support = (cfg.policy.support_years_after_exit * cfg.calendar.ticks_per_year() as f64).round() as u32;
+        let support = (cfg.policy.support_years_after_exit * cfg.calendar.ticks_per_year() as f64)
+            .round() as u32;
         for (ri, rs) in self.regions.iter_mut().enumerate() {
             let w = cfg.regions[ri].weight;
             let mut a = BlockAcc::default();
@@ -199,9 +221,11 @@ impl World {
                 if h.flags & flags::EVER_POOR != 0 {
                     a.members_next += 1.0;
                 }
-                let farm = h.farm_workers() as f64 * h.farm_base as f64 / cfg.calendar.ticks_per_year() as f64;
+                let farm = h.farm_workers() as f64 * h.farm_base as f64
+                    / cfg.calendar.ticks_per_year() as f64;
                 a.farm_value += farm;
-                a.medical_claims += cfg.households.illness_prob / cfg.calendar.ticks_per_year() as f64
+                a.medical_claims += cfg.households.illness_prob
+                    / cfg.calendar.ticks_per_year() as f64
                     * cfg.households.illness_cost
                     * (h.trailing * h.size as f32) as f64;
             }
@@ -218,22 +242,35 @@ impl World {
 
     /// Regions of one side (indices).
     pub fn side_regions(cfg: &Config, side: Side) -> impl Iterator<Item = usize> + '_ {
-        cfg.regions.iter().enumerate().filter(move |(_, r)| r.side == side).map(|(i, _)| i)
+        cfg.regions
+            .iter()
+            .enumerate()
+            .filter(move |(_, r)| r.side == side)
+            .map(|(i, _)| i)
     }
 }
 
-fn init_household(ri: usize, region: &crate::config::Region, cfg: &Config, rng: &mut rand_chacha::ChaCha8Rng) -> Household {
+fn init_household(
+    ri: usize,
+    region: &crate::config::Region,
+    cfg: &Config,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> Household {
     let p = region;
     let z: f64 = rng.sample(StandardNormal);
     let y0 = p.income_median * (p.income_sigma * z).exp();
-    let extra = Poisson::new((p.household_size - 1.0).max(1e-9)).map(|d| d.sample(rng) as u64).unwrap_or(0);
+    let extra = Poisson::new((p.household_size - 1.0).max(1e-9))
+        .map(|d| d.sample(rng) as u64)
+        .unwrap_or(0);
     let size = (1 + extra).min(8) as u8;
     let pw = if p.household_size > 1.0 {
         ((p.workers_per_household - 1.0) / (p.household_size - 1.0)).clamp(0.0, 1.0)
     } else {
         0.0
     };
-    let workers = 1 + Binomial::new(size as u64 - 1, pw).map(|d| d.sample(rng) as u8).unwrap_or(0);
+    let workers = 1 + Binomial::new(size as u64 - 1, pw)
+        .map(|d| d.sample(rng) as u8)
+        .unwrap_or(0);
     let mut local = 0u8;
     let mut migrants = 0u8;
     for _ in 0..workers {
@@ -245,11 +282,16 @@ fn init_household(ri: usize, region: &crate::config::Region, cfg: &Config, rng: 
         }
     }
     let target = y0 * size as f64;
-    let nonfarm = local as f64 * p.wage + migrants as f64 * p.migrant_wage_month * 12.0 * cfg.households.remittance_share;
+    let nonfarm = local as f64 * p.wage
+        + migrants as f64 * p.migrant_wage_month * 12.0 * cfg.households.remittance_share;
     let farm_workers = (workers - local - migrants) as f64;
     let farm_total = (target - nonfarm).max(0.1 * target);
     let farm_base = farm_total / farm_workers.max(1.0);
-    let realised = if farm_workers > 0.0 { farm_total + nonfarm } else { nonfarm };
+    let realised = if farm_workers > 0.0 {
+        farm_total + nonfarm
+    } else {
+        nonfarm
+    };
     let trailing = (realised / size as f64) as f32;
     let poor = trailing < cfg.poverty.line as f32;
     let init_sd = 0.5 * cfg.households.income_noise;
@@ -270,7 +312,11 @@ fn init_household(ri: usize, region: &crate::config::Region, cfg: &Config, rng: 
         posts: 0,
         sick_ticks: 0,
         disaster_ticks: 0,
-        status: if poor { status::POOR } else { status::NEVER_POOR },
+        status: if poor {
+            status::POOR
+        } else {
+            status::NEVER_POOR
+        },
         flags: if poor { flags::EVER_POOR } else { 0 },
     }
 }

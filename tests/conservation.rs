@@ -18,7 +18,9 @@ fn small(overrides: Vec<String>) -> xiezuo::config::Config {
         "shock[1].start=\"2018-03\"".to_string(),
     ];
     o.extend(overrides);
-    load_builtin("two_way_market.toml", &o).unwrap_or_else(|e| panic!("{e}")).config
+    load_builtin("two_way_market.toml", &o)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
 }
 
 proptest! {
@@ -47,7 +49,7 @@ proptest! {
         o.push(format!("households.illness_prob={illness:?}"));
         o.push(format!("policy.project_failure={failure:?}"));
         o.push(format!("policy.dividend_share={dividend:?}"));
-        o.push(format!("policy.project_size=2.0e5"));
+        o.push("policy.project_size=2.0e5".to_string());
         o.push(format!("link[0].channels.firm_mobilisation={mobilisation:?}"));
         o.push(format!("run.seed={seed}"));
         let cfg = small(o);

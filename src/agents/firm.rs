@@ -4,6 +4,16 @@
 //! exit are decided during a tick but queued as [`FirmChange`]s and applied at the tick
 //! boundary, so every firm sees the same population within a tick.
 
+use rand::Rng;
+use rand_distr::{Distribution, Poisson};
+
+use crate::config::{Config, PhaseScales};
+use crate::ledger::Account;
+use crate::metrics::{Channel, Recorder};
+use crate::rng::{Purpose, Streams};
+use crate::time::Tick;
+use crate::world::World;
+
 /// What kind of firm a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirmKind {
@@ -66,7 +76,14 @@ impl Firms {
     }
 
     /// Appends a firm.
-    pub fn push(&mut self, region: u16, link: u32, kind: FirmKind, capital: f64, expected_return: f64) {
+    pub fn push(
+        &mut self,
+        region: u16,
+        link: u32,
+        kind: FirmKind,
+        capital: f64,
+        expected_return: f64,
+    ) {
         self.region.push(region);
         self.link.push(link);
         self.kind.push(kind);
@@ -91,7 +108,15 @@ impl Firms {
                 self.$c.retain(|_| *it.next().expect("same length"));
             )*};
         }
-        retain_col!(region, link, kind, capital, initial_capital, avg_return, low_ticks);
+        retain_col!(
+            region,
+            link,
+            kind,
+            capital,
+            initial_capital,
+            avg_return,
+            low_ticks
+        );
     }
 }
 
@@ -110,49 +135,20 @@ pub fn return_rate(
     depreciation: f64,
     incentive: f64,
 ) -> f64 {
-    let margin = productivity * labour_productivity * (1.0 - export_share * transport) * (1.0 - 0.5 * pandemic) - 1.0;
+    let margin = productivity
+        * labour_productivity
+        * (1.0 - export_share * transport)
+        * (1.0 - 0.5 * pandemic)
+        - 1.0;
     fill * margin * wage_per_worker / capital_per_job - depreciation + incentive
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remove_keeps_order() {
-        let mut f = Firms::default();
-        for i in 0..5 {
-            f.push(i, 0, FirmKind::East, i as f64, 0.0);
-        }
-        f.remove_sorted(&[1, 3]);
-        assert_eq!(f.region, vec![0, 2, 4]);
-        assert_eq!(f.capital, vec![0.0, 2.0, 4.0]);
-    }
-
-    #[test]
-    fn return_rises_with_productivity_and_incentives() {
-        let base = return_rate(1.0, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0);
-        assert!(return_rate(1.0, 1.2, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0) > base);
-        assert!(return_rate(1.0, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.02) > base);
-        assert!(return_rate(0.5, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0) < base);
-    }
-}
-
-use rand::Rng;
-use rand_distr::{Distribution, Poisson};
-
-use crate::config::{Config, PhaseScales};
-use crate::ledger::Account;
-use crate::metrics::{Channel, Recorder};
-use crate::rng::{Purpose, Streams};
-use crate::time::Tick;
-use crate::world::World;
 
 /// Region-level firm conditions used by both incumbents and entrants.
 fn region_productivity(world: &World, cfg: &Config, r: usize) -> f64 {
     let rs = &world.regions[r];
     let p0 = cfg.regions[r].infrastructure;
-    1.0 + cfg.firms.talent_productivity * rs.talent_index + cfg.firms.infra_productivity * (rs.infrastructure - p0)
+    1.0 + cfg.firms.talent_productivity * rs.talent_index
+        + cfg.firms.infra_productivity * (rs.infrastructure - p0)
 }
 
 fn effective_transport(world: &World, cfg: &Config, r: usize) -> f64 {
@@ -170,18 +166,22 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
         let pandemic = world.regions[r].pandemic;
-        world.regions[r].job_demand += world.firms.capital[i] / fp.capital_per_job * (1.0 - 0.5 * pandemic);
+        world.regions[r].job_demand +=
+            world.firms.capital[i] / fp.capital_per_job * (1.0 - 0.5 * pandemic);
     }
     for (li, link) in cfg.links.iter().enumerate() {
         if !link.active(t) {
             continue;
         }
-        let lambda = link.channels.firm_mobilisation * scales.firms * world.links[li].delivery / tpy;
+        let lambda =
+            link.channels.firm_mobilisation * scales.firms * world.links[li].delivery / tpy;
         if lambda <= 0.0 {
             continue;
         }
         let mut rng = streams.stream(Purpose::FirmEntry, li as u64, t as u64);
-        let candidates = Poisson::new(lambda).map(|d| d.sample(&mut rng) as u64).unwrap_or(0);
+        let candidates = Poisson::new(lambda)
+            .map(|d| d.sample(&mut rng) as u64)
+            .unwrap_or(0);
         if candidates == 0 {
             continue;
         }
@@ -211,8 +211,16 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     // Labour the region could supply: current local workers plus idle seekers.
     let supply = rs.acc.local + rs.acc.seekers_se;
     let fill = (supply / (rs.job_demand + new_jobs).max(1e-9)).min(1.0);
-    let skill = if rs.acc.n > 0.0 { rs.acc.skill / rs.acc.n } else { 1.0 };
-    let linkage = if cfg.policy.dividend_share > 0.0 { fp.linked_profit_share } else { 0.0 };
+    let skill = if rs.acc.n > 0.0 {
+        rs.acc.skill / rs.acc.n
+    } else {
+        1.0
+    };
+    let linkage = if cfg.policy.dividend_share > 0.0 {
+        fp.linked_profit_share
+    } else {
+        0.0
+    };
     let r = return_rate(
         fill,
         region_productivity(world, cfg, r),
@@ -245,13 +253,27 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
         let r = world.firms.region[i] as usize;
         let (wage_bill, demand, employed, pandemic, credibility) = {
             let rs = &world.regions[r];
-            (rs.acc.components[2], rs.job_demand, rs.acc.local, rs.pandemic, rs.credibility)
+            (
+                rs.acc.components[2],
+                rs.job_demand,
+                rs.acc.local,
+                rs.pandemic,
+                rs.credibility,
+            )
         };
         let k = world.firms.capital[i];
         let my_demand = k / fp.capital_per_job * (1.0 - 0.5 * pandemic);
-        let share = if demand > 0.0 { my_demand / demand } else { 0.0 };
+        let share = if demand > 0.0 {
+            my_demand / demand
+        } else {
+            0.0
+        };
         let wages = share * wage_bill;
-        let fill = if demand > 0.0 { (employed / demand).min(1.0) } else { 0.0 };
+        let fill = if demand > 0.0 {
+            (employed / demand).min(1.0)
+        } else {
+            0.0
+        };
         let _ = fill;
         let lp = cfg.regions[r].labour_productivity;
         let transport = effective_transport(world, cfg, r);
@@ -259,7 +281,11 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
         let va = gross_va * (1.0 - fp.export_share * transport) * (1.0 - 0.5 * pandemic);
         let depreciation = fp.depreciation * k / tpy;
         let kind = world.firms.kind[i];
-        let incentive = if kind == FirmKind::East { pol.promised_incentive * credibility * k / tpy } else { 0.0 };
+        let incentive = if kind == FirmKind::East {
+            pol.promised_incentive * credibility * k / tpy
+        } else {
+            0.0
+        };
         let l = &mut world.ledger;
         l.transfer(Account::Production(r), Account::Firms(r), va);
         l.transfer(Account::Firms(r), Account::Depreciation, depreciation);
@@ -286,7 +312,9 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
                 }
                 if retained > 0.0 {
                     let e = cfg.links[link as usize].east;
-                    world.ledger.transfer(Account::Firms(r), Account::EastOwners(e), retained);
+                    world
+                        .ledger
+                        .transfer(Account::Firms(r), Account::EastOwners(e), retained);
                     rec.flow(t, link as usize, Channel::Profits, retained);
                     retained = 0.0;
                 }
@@ -296,7 +324,9 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
                 let reinvest = retained.clamp(0.0, depreciation);
                 retained -= reinvest;
                 if retained > 0.0 {
-                    world.ledger.transfer(Account::Firms(r), Account::Treasury(r), retained);
+                    world
+                        .ledger
+                        .transfer(Account::Firms(r), Account::Treasury(r), retained);
                     retained = 0.0;
                 }
                 retained += reinvest;
@@ -309,13 +339,20 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
         } else {
             for (li, l) in cfg.links.iter().enumerate() {
                 if l.west == r && world.links[li].market_share > 0.0 {
-                    rec.flow(t, li, Channel::FirmSales, exports * world.links[li].market_share);
+                    rec.flow(
+                        t,
+                        li,
+                        Channel::FirmSales,
+                        exports * world.links[li].market_share,
+                    );
                 }
             }
         }
         if k + retained < 0.0 {
             // Capital cannot go negative: the owners (or the local treasury) cover the loss.
-            world.ledger.transfer(Account::Treasury(r), Account::Firms(r), -(k + retained));
+            world
+                .ledger
+                .transfer(Account::Treasury(r), Account::Firms(r), -(k + retained));
             retained = -k;
         }
         let k_new = k + retained;
@@ -364,25 +401,68 @@ pub fn apply_changes(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
         match world.firms.kind[i] {
             FirmKind::East => {
                 let li = world.firms.link[i] as usize;
-                world.ledger.transfer(Account::Firms(r), Account::EastOwners(cfg.links[li].east), k);
+                world.ledger.transfer(
+                    Account::Firms(r),
+                    Account::EastOwners(cfg.links[li].east),
+                    k,
+                );
                 rec.flow(t, li, Channel::Disinvestment, k);
             }
-            _ => world.ledger.transfer(Account::Firms(r), Account::Treasury(r), k),
+            _ => world
+                .ledger
+                .transfer(Account::Firms(r), Account::Treasury(r), k),
         }
     }
     world.firms.remove_sorted(&exits);
     let pending = std::mem::take(&mut world.pending);
     for ch in &pending {
-        if let FirmChange::Enter { region, link, kind, capital, expected_return } = *ch {
+        if let FirmChange::Enter {
+            region,
+            link,
+            kind,
+            capital,
+            expected_return,
+        } = *ch
+        {
             if kind == FirmKind::East {
                 let li = link as usize;
-                world.ledger.transfer(Account::EastOwners(cfg.links[li].east), Account::Firms(region as usize), capital);
+                world.ledger.transfer(
+                    Account::EastOwners(cfg.links[li].east),
+                    Account::Firms(region as usize),
+                    capital,
+                );
                 rec.flow(t, li, Channel::Investment, capital);
             }
             // Cooperative capital is already in the region's firm account (industry funds).
-            world.firms.push(region, link, kind, capital, expected_return);
+            world
+                .firms
+                .push(region, link, kind, capital, expected_return);
         }
     }
     world.pending = pending;
     world.pending.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_keeps_order() {
+        let mut f = Firms::default();
+        for i in 0..5 {
+            f.push(i, 0, FirmKind::East, i as f64, 0.0);
+        }
+        f.remove_sorted(&[1, 3]);
+        assert_eq!(f.region, vec![0, 2, 4]);
+        assert_eq!(f.capital, vec![0.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn return_rises_with_productivity_and_incentives() {
+        let base = return_rate(1.0, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0);
+        assert!(return_rate(1.0, 1.2, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0) > base);
+        assert!(return_rate(1.0, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.02) > base);
+        assert!(return_rate(0.5, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0) < base);
+    }
 }

@@ -18,7 +18,13 @@ use crate::world::World;
 
 /// Eastern governments (and their societies) deliver this tick's inputs along every active
 /// link: fiscal aid, procurement budgets, labour demand, training places and talent.
-pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick, rec: &mut dyn Recorder) {
+pub fn east_deliver(
+    world: &mut World,
+    cfg: &Config,
+    scales: &PhaseScales,
+    t: Tick,
+    rec: &mut dyn Recorder,
+) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     for rs in world.regions.iter_mut() {
         rs.coop_labour_demand = 0.0;
@@ -42,7 +48,9 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         let w = link.west;
         let aid = c.fiscal_aid * scales.fiscal_aid * d / tpy;
         ls.fiscal_aid = aid;
-        world.ledger.transfer(Account::EastGov(link.east), Account::WestGov(w), aid);
+        world
+            .ledger
+            .transfer(Account::EastGov(link.east), Account::WestGov(w), aid);
         rec.flow(t, li, Channel::FiscalAid, aid);
         let rs = &mut world.regions[w];
         let labour = c.labour_demand * scales.labour * d;
@@ -103,13 +111,21 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
     let pol = &cfg.policy;
     let [s_tr, s_post, s_ind, s_train, s_infra, s_res] = pol.allocation.shares();
     for ri in 0..world.regions.len() {
-        let received: f64 = world.links.iter().zip(cfg.links.iter()).filter(|(_, l)| l.west == ri).map(|(s, _)| s.fiscal_aid).sum();
+        let received: f64 = world
+            .links
+            .iter()
+            .zip(cfg.links.iter())
+            .filter(|(_, l)| l.west == ri)
+            .map(|(s, _)| s.fiscal_aid)
+            .sum();
         let balance = world.ledger.balance(Account::WestGov(ri));
         // Spend this tick's receipts plus 1/tpy of what was carried from earlier ticks.
         let carried = (balance - received).max(0.0);
         let available = (received + carried / tpy).min(balance.max(0.0));
         let leak = available * pol.leakage;
-        world.ledger.transfer(Account::WestGov(ri), Account::Leakage, leak);
+        world
+            .ledger
+            .transfer(Account::WestGov(ri), Account::Leakage, leak);
         let net = available - leak;
         let rs = &mut world.regions[ri];
         rs.transfer_budget = net * s_tr;
@@ -117,22 +133,34 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
         rs.west_training_places = net * s_train / pol.training_cost;
         // Infrastructure: spending raises the index; the index depreciates.
         let infra = net * s_infra;
-        world.ledger.transfer(Account::WestGov(ri), Account::Services, infra);
+        world
+            .ledger
+            .transfer(Account::WestGov(ri), Account::Services, infra);
         let per_point = pol.infrastructure_cost * rs.real_households / 1000.0;
-        rs.infrastructure = (rs.infrastructure * (1.0 - cfg.market.infra_decay / tpy) + 0.01 * infra / per_point.max(1e-9)).min(1.0);
+        rs.infrastructure = (rs.infrastructure * (1.0 - cfg.market.infra_decay / tpy)
+            + 0.01 * infra / per_point.max(1e-9))
+        .min(1.0);
         // Reserve fund.
         let reserve = net * s_res;
-        world.ledger.transfer(Account::WestGov(ri), Account::Reserve(ri), reserve);
+        world
+            .ledger
+            .transfer(Account::WestGov(ri), Account::Reserve(ri), reserve);
         // Collective industry: funds accumulate until a project can be launched.
         let industry = net * s_ind;
-        world.ledger.transfer(Account::WestGov(ri), Account::Firms(ri), industry);
+        world
+            .ledger
+            .transfer(Account::WestGov(ri), Account::Firms(ri), industry);
         rs.project_pipeline += industry;
         if rs.project_pipeline >= pol.project_size {
             let mut rng = streams.stream(Purpose::Projects, ri as u64, t as u64);
             while rs.project_pipeline >= pol.project_size {
                 rs.project_pipeline -= pol.project_size;
                 if rng.random::<f64>() < pol.project_failure {
-                    world.ledger.transfer(Account::Firms(ri), Account::FailedProjects, pol.project_size);
+                    world.ledger.transfer(
+                        Account::Firms(ri),
+                        Account::FailedProjects,
+                        pol.project_size,
+                    );
                 } else {
                     world.pending.push(FirmChange::Enter {
                         region: ri as u16,
@@ -149,7 +177,13 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
 
 /// Social organisations of each eastern region donate to their western partners: a share
 /// for health services, the rest as cash help to households at risk (002, 000).
-pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick, rec: &mut dyn Recorder) {
+pub fn social_donate(
+    world: &mut World,
+    cfg: &Config,
+    scales: &PhaseScales,
+    t: Tick,
+    rec: &mut dyn Recorder,
+) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     for rs in world.regions.iter_mut() {
         rs.social_cash_budget = 0.0;
@@ -159,7 +193,11 @@ pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: T
             continue;
         }
         let amount = link.channels.social_donations * scales.social * cfg.social.mobilisation / tpy;
-        world.ledger.transfer(Account::Social(link.east), Account::SocialPool(link.west), amount);
+        world.ledger.transfer(
+            Account::Social(link.east),
+            Account::SocialPool(link.west),
+            amount,
+        );
         rec.flow(t, li, Channel::Donations, amount);
         let rs = &mut world.regions[link.west];
         rs.health_budget += amount * cfg.social.health_share;

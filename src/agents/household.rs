@@ -211,7 +211,8 @@ pub fn erfc(x: f64) -> f64 {
                         + t * (-0.186_288_06
                             + t * (0.278_868_07
                                 + t * (-1.135_203_98
-                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
             .exp();
     if x >= 0.0 {
         r
@@ -264,7 +265,11 @@ pub fn step(
     let se = h.skill * h.effort;
     let q_place = (r.p_place * se).min(1.0);
     let q_job = (r.p_job * se).min(1.0 - q_place);
-    let q_post = if is_eligible { r.p_post.min(1.0 - q_place - q_job) } else { 0.0 };
+    let q_post = if is_eligible {
+        r.p_post.min(1.0 - q_place - q_job)
+    } else {
+        0.0
+    };
     let q_mig = r.p_migrate.min(1.0 - q_place - q_job - q_post);
     let idle = h.farm_workers();
     acc.seekers_se += (idle as f32 * se) as f64;
@@ -352,7 +357,11 @@ pub fn step(
 
     // 4. Dependency: effort drifts toward 1 − dependency × (transfer share of income).
     let dependent = transfer + social;
-    let share = if gross > 0.0 { (dependent / gross).min(1.0) } else { 0.0 };
+    let share = if gross > 0.0 {
+        (dependent / gross).min(1.0)
+    } else {
+        0.0
+    };
     let target = 1.0 - p.dependency * share;
     h.effort = (h.effort + p.effort_adjust * (target - h.effort)).clamp(0.0, 1.0);
 
@@ -487,7 +496,11 @@ mod tests {
 
     #[test]
     fn eligibility_window_after_exit() {
-        let mut h = Household { status: status::EXITED, last_exit: 10, ..Default::default() };
+        let mut h = Household {
+            status: status::EXITED,
+            last_exit: 10,
+            ..Default::default()
+        };
         // exited during tick 9 (last_exit = 10); with a 12-tick window eligible through tick 20
         assert!(eligible(&h, 20, 12));
         assert!(!eligible(&h, 21, 12));

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names() {
-        assert_eq!(suggest("housholds", ["households", "weight"]), Some("households"));
+        assert_eq!(
+            suggest("housholds", ["households", "weight"]),
+            Some("households")
+        );
         assert_eq!(suggest("zzz", ["households", "weight"]), None);
     }
 }

@@ -39,7 +39,12 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioEr
 
 /// Loads a scenario from text (e.g. a built-in scenario). `name` labels errors; `extends`
 /// is resolved among the built-in scenarios first, then relative to `base_dir`.
-pub fn load_str(name: &str, text: &str, base_dir: Option<&Path>, overrides: &[String]) -> Result<Loaded, ScenarioError> {
+pub fn load_str(
+    name: &str,
+    text: &str,
+    base_dir: Option<&Path>,
+    overrides: &[String],
+) -> Result<Loaded, ScenarioError> {
     let doc = source::Document::load_text(name, text, base_dir, overrides)?;
     validate::build(doc)
 }
@@ -50,7 +55,11 @@ pub fn load_builtin(name: &str, overrides: &[String]) -> Result<Loaded, Scenario
         file: format!("builtin:{name}"),
         message: format!(
             "no built-in scenario of that name; built-in scenarios are: {}",
-            BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            BUILTIN
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     })?;
     load_str(&format!("builtin:{name}"), text, None, overrides)

@@ -11,11 +11,26 @@ use super::error::{Location, ScenarioError};
 
 /// Scenarios compiled into the binary (so `compare` works from any directory).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("baseline_no_pairing.toml", include_str!("../../scenarios/baseline_no_pairing.toml")),
-    ("one_way_aid.toml", include_str!("../../scenarios/one_way_aid.toml")),
-    ("two_way_market.toml", include_str!("../../scenarios/two_way_market.toml")),
-    ("china_2021_pairings.toml", include_str!("../../scenarios/china_2021_pairings.toml")),
-    ("zhejiang_mountain_sea.toml", include_str!("../../scenarios/zhejiang_mountain_sea.toml")),
+    (
+        "baseline_no_pairing.toml",
+        include_str!("../../scenarios/baseline_no_pairing.toml"),
+    ),
+    (
+        "one_way_aid.toml",
+        include_str!("../../scenarios/one_way_aid.toml"),
+    ),
+    (
+        "two_way_market.toml",
+        include_str!("../../scenarios/two_way_market.toml"),
+    ),
+    (
+        "china_2021_pairings.toml",
+        include_str!("../../scenarios/china_2021_pairings.toml"),
+    ),
+    (
+        "zhejiang_mountain_sea.toml",
+        include_str!("../../scenarios/zhejiang_mountain_sea.toml"),
+    ),
 ];
 
 /// The text of a built-in scenario.
@@ -47,7 +62,12 @@ impl Document {
     }
 
     /// Loads a scenario from text.
-    pub fn load_text(label: &str, text: &str, dir: Option<&Path>, overrides: &[String]) -> Result<Document, ScenarioError> {
+    pub fn load_text(
+        label: &str,
+        text: &str,
+        dir: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<Document, ScenarioError> {
         let mut doc = Document {
             table: Table::new(),
             origins: BTreeMap::new(),
@@ -62,7 +82,13 @@ impl Document {
     }
 
     /// Reads one file: first its base (if it extends one), then its own keys over it.
-    fn absorb(&mut self, label: &str, text: &str, dir: Option<&Path>, chain: &mut Vec<String>) -> Result<(), ScenarioError> {
+    fn absorb(
+        &mut self,
+        label: &str,
+        text: &str,
+        dir: Option<&Path>,
+        chain: &mut Vec<String>,
+    ) -> Result<(), ScenarioError> {
         if chain.iter().any(|c| c == label) {
             chain.push(label.to_string());
             return Err(ScenarioError::Cycle {
@@ -94,14 +120,16 @@ impl Document {
                 return Err(ScenarioError::Invalid {
                     at,
                     key: "extends".into(),
-                    message: "expected a file name string, e.g. extends = \"one_way_aid.toml\"".into(),
+                    message: "expected a file name string, e.g. extends = \"one_way_aid.toml\""
+                        .into(),
                 });
             };
-            let (base_label, base_text, base_dir) = resolve(&name, label, dir).map_err(|message| ScenarioError::Invalid {
-                at: at.clone(),
-                key: "extends".into(),
-                message,
-            })?;
+            let (base_label, base_text, base_dir) =
+                resolve(&name, label, dir).map_err(|message| ScenarioError::Invalid {
+                    at: at.clone(),
+                    key: "extends".into(),
+                    message,
+                })?;
             self.absorb(&base_label, &base_text, base_dir.as_deref(), chain)?;
         }
         chain.pop();
@@ -139,7 +167,9 @@ impl Document {
                         cur.insert(k.clone(), value.clone());
                         break;
                     }
-                    let entry = cur.entry(k.clone()).or_insert_with(|| Value::Table(Table::new()));
+                    let entry = cur
+                        .entry(k.clone())
+                        .or_insert_with(|| Value::Table(Table::new()));
                     push_key(&mut resolved, k);
                     match entry {
                         Value::Table(t) => {
@@ -153,16 +183,26 @@ impl Document {
                                 Seg::Index(j) => *j,
                                 Seg::Key(name) => items
                                     .iter()
-                                    .position(|v| v.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                                    .position(|v| {
+                                        v.get("name").and_then(Value::as_str) == Some(name.as_str())
+                                    })
                                     .ok_or_else(|| {
-                                        let names: Vec<&str> = items.iter().filter_map(|v| v.get("name").and_then(Value::as_str)).collect();
-                                        bad(format!("`{k}` has no element named `{name}`; names are: {}", names.join(", ")))
+                                        let names: Vec<&str> = items
+                                            .iter()
+                                            .filter_map(|v| v.get("name").and_then(Value::as_str))
+                                            .collect();
+                                        bad(format!(
+                                            "`{k}` has no element named `{name}`; names are: {}",
+                                            names.join(", ")
+                                        ))
                                     })?,
                             };
                             let len = items.len();
-                            let item = items
-                                .get_mut(idx)
-                                .ok_or_else(|| bad(format!("`{k}` has {len} elements; index {idx} is out of range")))?;
+                            let item = items.get_mut(idx).ok_or_else(|| {
+                                bad(format!(
+                                    "`{k}` has {len} elements; index {idx} is out of range"
+                                ))
+                            })?;
                             resolved.push_str(&format!("[{idx}]"));
                             if i + 1 == n - 1 {
                                 *item = value.clone();
@@ -177,12 +217,20 @@ impl Document {
                         _ => return Err(bad(format!("`{resolved}` is a value, not a table"))),
                     }
                 }
-                Seg::Index(_) => return Err(bad("an index must follow an array key, e.g. region[0].households".into())),
+                Seg::Index(_) => {
+                    return Err(bad(
+                        "an index must follow an array key, e.g. region[0].households".into(),
+                    ))
+                }
             }
         }
         // Overridden keys (and anything below them) now come from the command line.
         let prefix = resolved.clone();
-        self.origins.retain(|k, _| !(k == &prefix || k.starts_with(&format!("{prefix}.")) || k.starts_with(&format!("{prefix}["))));
+        self.origins.retain(|k, _| {
+            !(k == &prefix
+                || k.starts_with(&format!("{prefix}."))
+                || k.starts_with(&format!("{prefix}[")))
+        });
         self.origins.insert(
             resolved,
             Location {
@@ -243,8 +291,12 @@ fn split_path(path: &str) -> Result<Vec<Seg>, String> {
         }
         let mut r = rest;
         while let Some(stripped) = r.strip_prefix('[') {
-            let end = stripped.find(']').ok_or_else(|| format!("unclosed `[` in `{path}`"))?;
-            let idx: usize = stripped[..end].parse().map_err(|_| format!("`{}` is not an index in `{path}`", &stripped[..end]))?;
+            let end = stripped
+                .find(']')
+                .ok_or_else(|| format!("unclosed `[` in `{path}`"))?;
+            let idx: usize = stripped[..end]
+                .parse()
+                .map_err(|_| format!("`{}` is not an index in `{path}`", &stripped[..end]))?;
             out.push(Seg::Index(idx));
             r = &stripped[end + 1..];
         }
@@ -264,10 +316,18 @@ fn parse_value(raw: &str) -> Value {
 
 /// Finds the text of an `extends` target: a built-in scenario when the including file is
 /// built in, otherwise a file relative to the including file's directory.
-fn resolve(name: &str, from: &str, dir: Option<&Path>) -> Result<(String, String, Option<PathBuf>), String> {
+fn resolve(
+    name: &str,
+    from: &str,
+    dir: Option<&Path>,
+) -> Result<(String, String, Option<PathBuf>), String> {
     if from.starts_with("builtin:") || dir.is_none() {
         if let Some(t) = builtin(name) {
-            return Ok((format!("builtin:{}", name.trim_start_matches("builtin:")), t.to_string(), None));
+            return Ok((
+                format!("builtin:{}", name.trim_start_matches("builtin:")),
+                t.to_string(),
+                None,
+            ));
         }
     }
     let path = match dir {
@@ -275,17 +335,31 @@ fn resolve(name: &str, from: &str, dir: Option<&Path>) -> Result<(String, String
         None => PathBuf::from(name),
     };
     match std::fs::read_to_string(&path) {
-        Ok(t) => Ok((path.display().to_string(), t, path.parent().map(Path::to_path_buf))),
+        Ok(t) => Ok((
+            path.display().to_string(),
+            t,
+            path.parent().map(Path::to_path_buf),
+        )),
         Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
     }
 }
 
 /// 1-based line of byte offset `pos`.
 pub fn line_of(text: &str, pos: usize) -> usize {
-    text.as_bytes()[..pos.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..pos.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
-fn collect_origins(file: &str, text: &str, prefix: &str, table: &DeTable<'_>, out: &mut BTreeMap<String, Location>) {
+fn collect_origins(
+    file: &str,
+    text: &str,
+    prefix: &str,
+    table: &DeTable<'_>,
+    out: &mut BTreeMap<String, Location>,
+) {
     for (k, v) in table.iter() {
         let mut path = prefix.to_string();
         push_key(&mut path, k.get_ref());
@@ -298,7 +372,13 @@ fn collect_origins(file: &str, text: &str, prefix: &str, table: &DeTable<'_>, ou
     }
 }
 
-fn collect_value(file: &str, text: &str, path: &str, v: &DeValue<'_>, out: &mut BTreeMap<String, Location>) {
+fn collect_value(
+    file: &str,
+    text: &str,
+    path: &str,
+    v: &DeValue<'_>,
+    out: &mut BTreeMap<String, Location>,
+) {
     match v {
         DeValue::Table(t) => collect_origins(file, text, path, t, out),
         DeValue::Array(items) => {
@@ -320,7 +400,13 @@ fn collect_value(file: &str, text: &str, path: &str, v: &DeValue<'_>, out: &mut 
 
 /// Merges `over` into `base`: tables merge key by key, everything else (arrays included)
 /// is replaced. Origins of replaced subtrees are replaced too.
-fn merge(base: &mut Table, over: Table, prefix: &str, origins: &mut BTreeMap<String, Location>, new: &BTreeMap<String, Location>) {
+fn merge(
+    base: &mut Table,
+    over: Table,
+    prefix: &str,
+    origins: &mut BTreeMap<String, Location>,
+    new: &BTreeMap<String, Location>,
+) {
     for (k, v) in over {
         let mut path = prefix.to_string();
         push_key(&mut path, &k);
@@ -356,11 +442,19 @@ mod tests {
     fn split_paths() {
         assert_eq!(
             split_path("region[2].households").unwrap(),
-            vec![Seg::Key("region".into()), Seg::Index(2), Seg::Key("households".into())]
+            vec![
+                Seg::Key("region".into()),
+                Seg::Index(2),
+                Seg::Key("households".into())
+            ]
         );
         assert_eq!(
             split_path("region.West.households").unwrap(),
-            vec![Seg::Key("region".into()), Seg::Key("West".into()), Seg::Key("households".into())]
+            vec![
+                Seg::Key("region".into()),
+                Seg::Key("West".into()),
+                Seg::Key("households".into())
+            ]
         );
         assert!(split_path("a[x]").is_err());
     }
@@ -371,7 +465,10 @@ mod tests {
         let mut d = Document::load_text("a.toml", text, None, &[]).unwrap();
         assert_eq!(d.locate("time.start").line, Some(3));
         assert_eq!(d.locate("region[0].households").line, Some(7));
-        assert_eq!(d.locate("region[0].wage").line, Some(5).or(d.locate("region[0]").line));
+        assert_eq!(
+            d.locate("region[0].wage").line,
+            Some(5).or(d.locate("region[0]").line)
+        );
         d.apply_override("region.A.households=9").unwrap();
         assert_eq!(d.table["region"][0]["households"].as_integer(), Some(9));
         assert!(d.locate("region[0].households").file.starts_with("--set"));

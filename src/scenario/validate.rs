@@ -6,8 +6,8 @@ use super::error::{suggest, Location, ScenarioError};
 use super::source::Document;
 use super::Loaded;
 use crate::config::{
-    CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase, PhaseScales, Policy,
-    PovertyParams, Region, Shock, ShockKind, Side, SocialParams,
+    CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase,
+    PhaseScales, Policy, PovertyParams, Region, Shock, ShockKind, Side, SocialParams,
 };
 use crate::time::{Calendar, Step, YearMonth};
 
@@ -137,7 +137,10 @@ impl Checker<'_> {
 
     fn range(&self, key: &str, v: f64, lo: f64, hi: f64) -> Result<(), ScenarioError> {
         if !v.is_finite() {
-            return Err(self.err(key, format!("must be a finite number in [{lo}, {hi}], got {v}")));
+            return Err(self.err(
+                key,
+                format!("must be a finite number in [{lo}, {hi}], got {v}"),
+            ));
         }
         if v < lo || v > hi {
             return Err(self.err(key, format!("must be in [{lo}, {hi}], got {v}")));
@@ -162,7 +165,12 @@ impl Checker<'_> {
     }
 
     fn date(&self, key: &str, s: &str) -> Result<YearMonth, ScenarioError> {
-        YearMonth::parse(s).ok_or_else(|| self.err(key, format!("`{s}` is not a date; write \"YYYY-MM\", e.g. \"2021-01\"")))
+        YearMonth::parse(s).ok_or_else(|| {
+            self.err(
+                key,
+                format!("`{s}` is not a date; write \"YYYY-MM\", e.g. \"2021-01\""),
+            )
+        })
     }
 }
 
@@ -177,7 +185,11 @@ fn apply_region_defaults(doc: &mut Document) {
     };
     for (i, r) in regions.iter_mut().enumerate() {
         let Some(rt) = r.as_table_mut() else { continue };
-        let side = rt.get("side").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let side = rt
+            .get("side")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
         let Some(toml::Value::Table(d)) = defaults.get(&side) else {
             continue;
         };
@@ -200,34 +212,58 @@ fn serde_error(doc: &Document, path: &str, message: &str) -> ScenarioError {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let field = rest.split('`').next().unwrap_or("");
         let allowed: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let key = if path.ends_with(field) { path.to_string() } else if path.is_empty() || path == "." { field.to_string() } else { format!("{path}.{field}") };
-        let hint = suggest(field, allowed.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        let key = if path.ends_with(field) {
+            path.to_string()
+        } else if path.is_empty() || path == "." {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        let hint = suggest(field, allowed.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
         return ScenarioError::Invalid {
             at: doc.locate(&key),
             key,
-            message: format!("unknown key{hint}; allowed keys here: {}", allowed.join(", ")),
+            message: format!(
+                "unknown key{hint}; allowed keys here: {}",
+                allowed.join(", ")
+            ),
         };
     }
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let variant = rest.split('`').next().unwrap_or("");
         let allowed: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let hint = suggest(variant, allowed.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
+        let hint = suggest(variant, allowed.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
         return ScenarioError::Invalid {
             at: doc.locate(path),
             key: path.to_string(),
-            message: format!("`{variant}` is not allowed{hint}; allowed values: {}", allowed.join(", ")),
+            message: format!(
+                "`{variant}` is not allowed{hint}; allowed values: {}",
+                allowed.join(", ")
+            ),
         };
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or("");
-        let key = if path.is_empty() || path == "." { field.to_string() } else { format!("{path}.{field}") };
+        let key = if path.is_empty() || path == "." {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
         return ScenarioError::Invalid {
             at: doc.locate(path),
             key,
             message: "required key is missing".into(),
         };
     }
-    let key = if path == "." { String::new() } else { path.to_string() };
+    let key = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
     ScenarioError::Invalid {
         at: doc.locate(&key),
         key,
@@ -247,11 +283,22 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     let c = Checker { doc: &doc };
 
     // Time.
-    let step = Step::parse(&raw.time.step)
-        .ok_or_else(|| c.err("time.step", format!("`{}` is not allowed; allowed values: {}", raw.time.step, Step::NAMES.join(", "))))?;
+    let step = Step::parse(&raw.time.step).ok_or_else(|| {
+        c.err(
+            "time.step",
+            format!(
+                "`{}` is not allowed; allowed values: {}",
+                raw.time.step,
+                Step::NAMES.join(", ")
+            ),
+        )
+    })?;
     let start = c.date("time.start", &raw.time.start)?;
     if raw.time.years == 0 || raw.time.years > 200 {
-        return Err(c.err("time.years", format!("must be in [1, 200], got {}", raw.time.years)));
+        return Err(c.err(
+            "time.years",
+            format!("must be in [1, 200], got {}", raw.time.years),
+        ));
     }
     let calendar = Calendar {
         start,
@@ -263,7 +310,10 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         let ym = c.date(key, s)?;
         match calendar.tick_of(ym) {
             Some(t) if t < calendar.ticks => Ok(t),
-            _ => Err(c.err(key, format!("{ym} is outside the horizon {start} to {} (exclusive)", end))),
+            _ => Err(c.err(
+                key,
+                format!("{ym} is outside the horizon {start} to {} (exclusive)", end),
+            )),
         }
     };
     if raw.run.replicates == 0 {
@@ -280,14 +330,22 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             return Err(c.err(&k("name"), "must not be empty"));
         }
         if let Some(j) = raw.region[..i].iter().position(|o| o.name == r.name) {
-            return Err(c.err(&k("name"), format!("duplicate region name `{}` (also region[{j}])", r.name)));
+            return Err(c.err(
+                &k("name"),
+                format!("duplicate region name `{}` (also region[{j}])", r.name),
+            ));
         }
         if r.households == 0 {
             return Err(c.err(&k("households"), "must be at least 1"));
         }
         c.positive(&k("weight"), r.weight)?;
         c.range(&k("household_size"), r.household_size, 1.0, 8.0)?;
-        c.range(&k("workers_per_household"), r.workers_per_household, 1.0, r.household_size.max(1.0))?;
+        c.range(
+            &k("workers_per_household"),
+            r.workers_per_household,
+            1.0,
+            r.household_size.max(1.0),
+        )?;
         c.positive(&k("income_median"), r.income_median)?;
         c.range(&k("income_sigma"), r.income_sigma, 0.0, 3.0)?;
         c.nonneg(&k("wage"), r.wage)?;
@@ -300,7 +358,12 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         c.positive(&k("labour_productivity"), r.labour_productivity)?;
         c.range(&k("growth"), r.growth, -0.5, 0.5)?;
         c.range(&k("local_jobs_per_100"), r.local_jobs_per_100, 0.0, 100.0)?;
-        c.range(&k("migrants_per_100"), r.migrants_per_100, 0.0, 100.0 - r.local_jobs_per_100)?;
+        c.range(
+            &k("migrants_per_100"),
+            r.migrants_per_100,
+            0.0,
+            100.0 - r.local_jobs_per_100,
+        )?;
     }
     let names: Vec<&str> = raw.region.iter().map(|r| r.name.as_str()).collect();
     let find = |key: &str, name: &str, side: Option<Side>| -> Result<usize, ScenarioError> {
@@ -308,14 +371,29 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             Some(i) => {
                 if let Some(s) = side {
                     if raw.region[i].side != s {
-                        return Err(c.err(key, format!("region `{name}` is on the {} side; this key needs a {} region", raw.region[i].side.as_str(), s.as_str())));
+                        return Err(c.err(
+                            key,
+                            format!(
+                                "region `{name}` is on the {} side; this key needs a {} region",
+                                raw.region[i].side.as_str(),
+                                s.as_str()
+                            ),
+                        ));
                     }
                 }
                 Ok(i)
             }
             None => {
-                let hint = suggest(name, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-                Err(c.err(key, format!("no region named `{name}`{hint}; regions are: {}", names.join(", "))))
+                let hint = suggest(name, names.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                Err(c.err(
+                    key,
+                    format!(
+                        "no region named `{name}`{hint}; regions are: {}",
+                        names.join(", ")
+                    ),
+                ))
             }
         }
     };
@@ -333,9 +411,14 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         let end = match &l.end {
             Some(s) => {
                 let ym = c.date(&k("end"), s)?;
-                let t = calendar.tick_of(ym).ok_or_else(|| c.err(&k("end"), format!("{ym} is before the start {start}")))?;
+                let t = calendar
+                    .tick_of(ym)
+                    .ok_or_else(|| c.err(&k("end"), format!("{ym} is before the start {start}")))?;
                 if t <= start {
-                    return Err(c.err(&k("end"), format!("must be after the link's start ({})", calendar.date(start))));
+                    return Err(c.err(
+                        &k("end"),
+                        format!("must be after the link's start ({})", calendar.date(start)),
+                    ));
                 }
                 Some(t)
             }
@@ -405,9 +488,15 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             return Err(c.err(&k("months"), "must be at least 1"));
         }
         let regions = if s.regions.is_empty() {
-            (0..raw.region.len()).filter(|&r| raw.region[r].side == Side::West).collect()
+            (0..raw.region.len())
+                .filter(|&r| raw.region[r].side == Side::West)
+                .collect()
         } else {
-            s.regions.iter().enumerate().map(|(j, n)| find(&format!("shock[{i}].regions[{j}]"), n, None)).collect::<Result<Vec<_>, _>>()?
+            s.regions
+                .iter()
+                .enumerate()
+                .map(|(j, n)| find(&format!("shock[{i}].regions[{j}]"), n, None))
+                .collect::<Result<Vec<_>, _>>()?
         };
         shocks.push(Shock {
             kind: s.kind,
@@ -421,7 +510,10 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     // Parameter groups.
     let pv = &raw.poverty;
     c.positive("poverty.line", pv.line)?;
-    c.prob("poverty.vulnerability_threshold", pv.vulnerability_threshold)?;
+    c.prob(
+        "poverty.vulnerability_threshold",
+        pv.vulnerability_threshold,
+    )?;
     c.range("poverty.memory_years", pv.memory_years, 0.1, 50.0)?;
     let pol = &raw.policy;
     let a = &pol.allocation;
@@ -442,14 +534,29 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     c.prob("policy.leakage", pol.leakage)?;
     c.positive("policy.welfare_post_wage", pol.welfare_post_wage)?;
     c.positive("policy.training_cost", pol.training_cost)?;
-    c.range("policy.training_skill_gain", pol.training_skill_gain, 0.0, 5.0)?;
+    c.range(
+        "policy.training_skill_gain",
+        pol.training_skill_gain,
+        0.0,
+        5.0,
+    )?;
     c.positive("policy.infrastructure_cost", pol.infrastructure_cost)?;
     c.positive("policy.project_size", pol.project_size)?;
     c.prob("policy.project_failure", pol.project_failure)?;
     c.range("policy.guaranteed_return", pol.guaranteed_return, 0.0, 1.0)?;
     c.prob("policy.dividend_share", pol.dividend_share)?;
-    c.range("policy.support_years_after_exit", pol.support_years_after_exit, 0.0, 50.0)?;
-    c.range("policy.promised_incentive", pol.promised_incentive, 0.0, 1.0)?;
+    c.range(
+        "policy.support_years_after_exit",
+        pol.support_years_after_exit,
+        0.0,
+        50.0,
+    )?;
+    c.range(
+        "policy.promised_incentive",
+        pol.promised_incentive,
+        0.0,
+        1.0,
+    )?;
     let h = &raw.households;
     c.range("households.dependency", h.dependency, 0.0, 1.0)?;
     c.prob("households.effort_adjust", h.effort_adjust)?;
@@ -472,7 +579,12 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     c.range("firms.patience_years", f.patience_years, 0.0, 50.0)?;
     c.range("firms.entry_slope", f.entry_slope, 0.0, 1000.0)?;
     c.prob("firms.linked_profit_share", f.linked_profit_share)?;
-    c.range("firms.talent_productivity", f.talent_productivity, 0.0, 10.0)?;
+    c.range(
+        "firms.talent_productivity",
+        f.talent_productivity,
+        0.0,
+        10.0,
+    )?;
     c.range("firms.infra_productivity", f.infra_productivity, 0.0, 10.0)?;
     c.prob("firms.export_share", f.export_share)?;
     let m = &raw.market;
@@ -481,7 +593,12 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     c.range("market.talent_farm_effect", m.talent_farm_effect, 0.0, 10.0)?;
     c.positive("market.talent_half", m.talent_half)?;
     c.prob("market.talent_decay", m.talent_decay)?;
-    c.range("market.secondment_learning", m.secondment_learning, 0.0, 10.0)?;
+    c.range(
+        "market.secondment_learning",
+        m.secondment_learning,
+        0.0,
+        10.0,
+    )?;
     c.prob("market.infra_decay", m.infra_decay)?;
     let ce = &raw.centre;
     c.prob("centre.initial_delivery", ce.initial_delivery)?;
@@ -490,9 +607,21 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     let so = &raw.social;
     c.range("social.mobilisation", so.mobilisation, 0.0, 100.0)?;
     c.prob("social.health_share", so.health_share)?;
-    if raw.defaults.as_ref().is_some_and(|d| d.keys().any(|k| k != "east" && k != "west")) {
-        let bad = raw.defaults.as_ref().and_then(|d| d.keys().find(|k| *k != "east" && *k != "west")).cloned().unwrap_or_default();
-        return Err(c.err(&format!("defaults.{bad}"), "unknown key; allowed keys here: east, west"));
+    if raw
+        .defaults
+        .as_ref()
+        .is_some_and(|d| d.keys().any(|k| k != "east" && k != "west"))
+    {
+        let bad = raw
+            .defaults
+            .as_ref()
+            .and_then(|d| d.keys().find(|k| *k != "east" && *k != "west"))
+            .cloned()
+            .unwrap_or_default();
+        return Err(c.err(
+            &format!("defaults.{bad}"),
+            "unknown key; allowed keys here: east, west",
+        ));
     }
 
     let config = Config {
@@ -511,7 +640,10 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         centre: raw.centre,
         social: raw.social,
     };
-    let _ = Location { file: String::new(), line: None };
+    let _ = Location {
+        file: String::new(),
+        line: None,
+    };
     Ok(Loaded {
         config,
         resolved: doc.table.clone(),
@@ -523,12 +655,15 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn shipped_stylised_scenarios_load() {
-        for name in ["baseline_no_pairing.toml", "one_way_aid.toml", "two_way_market.toml"] {
-            let l = crate::scenario::load_builtin(name, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for name in [
+            "baseline_no_pairing.toml",
+            "one_way_aid.toml",
+            "two_way_market.toml",
+        ] {
+            let l =
+                crate::scenario::load_builtin(name, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(l.config.calendar.ticks > 0);
         }
     }
