@@ -17,7 +17,10 @@ fn bench_tick(c: &mut Criterion) {
         let east = n / 5;
         let cfg = load_builtin(
             "two_way_market.toml",
-            &[format!("region.Upland.households={n}"), format!("region.Coastal.households={east}")],
+            &[
+                format!("region.Upland.households={n}"),
+                format!("region.Coastal.households={east}"),
+            ],
         )
         .expect("valid")
         .config;

@@ -49,7 +49,8 @@ pub struct YearRow {
     pub year: i32,
     /// Western poverty headcount ratio at the year end.
     pub poverty_rate: f64,
-    /// Western relapses during the year over households exited at the year's start.
+    /// Western relapses during the year over households exited at the year's start
+    /// (NaN when none had exited).
     pub relapse_rate: f64,
     /// Western vulnerability share at the year end.
     pub vulnerability_share: f64,
@@ -120,7 +121,12 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
             out.push(YearRow {
                 year: cfg.calendar.date(last).year,
                 poverty_rate: e.poverty_rate,
-                relapse_rate: crate::metrics::ratio(relapses, exited_first),
+                // Undefined (NaN) in a year that starts with no exited household at risk.
+                relapse_rate: if exited_first > 0.0 {
+                    relapses / exited_first
+                } else {
+                    f64::NAN
+                },
                 vulnerability_share: e.vulnerability_share,
                 mean_income: e.mean_income,
                 east_west_ratio: ratio,
@@ -141,6 +147,9 @@ pub fn replicates(cfg: &Config, n: u32, panel: bool) -> Vec<RunResult> {
 
 /// Mean, and half-width of a 95% confidence interval (Student t) of `xs`.
 pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
+    if xs.iter().any(|x| x.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
     let n = xs.len() as f64;
     if n == 0.0 {
         return (f64::NAN, f64::NAN);

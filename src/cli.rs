@@ -300,12 +300,17 @@ fn year_table(rows: &[YearRow]) -> String {
         "year", "poverty", "relapse", "vulnerab", "mean income", "E/W"
     );
     for r in rows {
+        let relapse = if r.relapse_rate.is_nan() {
+            "—".to_string()
+        } else {
+            format!("{:.2}%", 100.0 * r.relapse_rate)
+        };
         let _ = writeln!(
             s,
-            "{:>6} {:>8.2}% {:>8.2}% {:>8.2}% {:>12.0} {:>8.2}",
+            "{:>6} {:>8.2}% {:>9} {:>8.2}% {:>12.0} {:>8.2}",
             r.year,
             100.0 * r.poverty_rate,
-            100.0 * r.relapse_rate,
+            relapse,
             100.0 * r.vulnerability_share,
             r.mean_income,
             r.east_west_ratio
@@ -412,7 +417,13 @@ fn compare_table(rows: &[CompareRow], a: &str, b: &str) -> String {
         y.dedup();
         y
     };
-    let pct = |(m, h): (f64, f64)| format!("{:.2}±{:.2}%", 100.0 * m, 100.0 * h);
+    let pct = |(m, h): (f64, f64)| {
+        if m.is_nan() {
+            "—".to_string()
+        } else {
+            format!("{:.2}±{:.2}%", 100.0 * m, 100.0 * h)
+        }
+    };
     for y in years {
         let get = |m: &str| rows.iter().find(|r| r.year == y && r.measure == m).cloned();
         if let (Some(rel), Some(pov)) = (get("relapse_rate"), get("poverty_rate")) {
