@@ -65,34 +65,7 @@ pub fn step(
 
     // 6. Household phase, in parallel over fixed blocks with block-keyed streams.
     let params = step_params(cfg, t);
-    for (ri, rs) in world.regions.iter_mut().enumerate() {
-        let range = rs.range.clone();
-        let tpy = params.tpy as usize;
-        let hh = &mut world.households[range.clone()];
-        let rings = &mut world.rings[range.start * tpy..range.end * tpy];
-        let rates = rs.rates;
-        rs.blocks
-            .par_iter_mut()
-            .zip(hh.par_chunks_mut(BLOCK))
-            .zip(rings.par_chunks_mut(BLOCK * tpy))
-            .enumerate()
-            .for_each(|(b, ((acc, hs), ring))| {
-                acc.reset();
-                let mut rng = streams.stream(
-                    Purpose::Households,
-                    ((ri as u64) << 32) | b as u64,
-                    t as u64,
-                );
-                for (h, r) in hs.iter_mut().zip(ring.chunks_exact_mut(tpy)) {
-                    household::step(h, r, &rates, &params, &mut rng, acc);
-                }
-            });
-        let w = cfg.regions[ri].weight;
-        rs.acc.reset();
-        for b in &rs.blocks {
-            rs.acc.merge(b, w);
-        }
-    }
+    household_phase(world, cfg, streams, Purpose::Households, t, &params);
 
     // 7. Settle household money flows in the ledger and record labour and product flows.
     settle_households(world, cfg, t, rec);
@@ -116,10 +89,73 @@ pub fn step(
     world.tick += 1;
 }
 
+/// Advances every household by one tick, in parallel over fixed blocks of [`BLOCK`]
+/// households within each region, each block drawing from the stream
+/// `(purpose, region·2³² + block, key)`; block accumulators are merged in block order.
+pub fn household_phase(
+    world: &mut World,
+    cfg: &Config,
+    streams: &Streams,
+    purpose: Purpose,
+    key: Tick,
+    params: &StepParams,
+) {
+    let tpy = params.tpy as usize;
+    for (ri, rs) in world.regions.iter_mut().enumerate() {
+        let range = rs.range.clone();
+        let hh = &mut world.households[range.clone()];
+        let rings = &mut world.rings[range.start * tpy..range.end * tpy];
+        let rates = rs.rates;
+        rs.blocks
+            .par_iter_mut()
+            .zip(hh.par_chunks_mut(BLOCK))
+            .zip(rings.par_chunks_mut(BLOCK * tpy))
+            .enumerate()
+            .for_each(|(b, ((acc, hs), ring))| {
+                acc.reset();
+                let mut rng = streams.stream(purpose, ((ri as u64) << 32) | b as u64, key as u64);
+                for (h, r) in hs.iter_mut().zip(ring.chunks_exact_mut(tpy)) {
+                    household::step(h, r, &rates, params, &mut rng, acc);
+                }
+            });
+        let w = cfg.regions[ri].weight;
+        rs.acc.reset();
+        for b in &rs.blocks {
+            rs.acc.merge(b, w);
+        }
+    }
+}
+
+/// Burn-in: runs the household phase for `cfg.calendar.burn_in` ticks with no cooperation,
+/// no shocks and no recording, so that incomes, savings, jobs and migration settle into the
+/// model's own dynamics before tick 0; then registers each household as poor or never poor
+/// from its trailing-year income. Firms and accounts are left as initialised.
+pub fn burn_in(world: &mut World, cfg: &Config, streams: &Streams) {
+    for k in 0..cfg.calendar.burn_in {
+        firm::plan_demand(world, cfg);
+        set_rates(world, cfg);
+        let mut params = step_params(cfg, k);
+        params.assess = false;
+        household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
+    }
+    let line = cfg.poverty.line as f32;
+    for h in world.households.iter_mut() {
+        let poor = h.trailing < line;
+        h.status = if poor {
+            household::status::POOR
+        } else {
+            household::status::NEVER_POOR
+        };
+        h.flags = if poor { household::flags::EVER_POOR } else { 0 };
+        h.last_exit = 0;
+    }
+}
+
 /// Runs `cfg.calendar.ticks` ticks from a fresh world and returns the final state.
 pub fn run(cfg: &Config, rec: &mut dyn Recorder) -> World {
     let streams = Streams::new(cfg.seed);
     let mut world = World::new(cfg, &streams);
+    burn_in(&mut world, cfg, &streams);
     let mut scratch = Scratch::default();
     while world.tick < cfg.calendar.ticks {
         step(&mut world, cfg, &streams, &mut scratch, rec);
@@ -201,7 +237,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
         let sep = cal.per_tick_prob(hp.job_separation);
         // Labour cooperation: openings are demand not yet filled by the migrant stock.
         let coop_demand = rs.coop_labour_demand * (1.0 - rs.pandemic);
-        let openings = (coop_demand - a.migrants).max(0.0);
+        let openings = (coop_demand - rs.coop_migrants).max(0.0);
         let training_places = rs.west_training_places + rs.east_training_places;
         let post_wage = cfg.policy.welfare_post_wage / tpy;
         let fund = world.ledger.balance(Account::Reserve(ri));
@@ -249,6 +285,7 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
     for ri in 0..world.regions.len() {
         let w = cfg.regions[ri].weight;
         let rs = &mut world.regions[ri];
+        rs.coop_migrants = rs.coop_migrants * (1.0 - rs.rates.p_return as f64) + rs.acc.placed;
         let a = &rs.acc;
         let c = a.components;
         let l = &mut world.ledger;
@@ -380,7 +417,7 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
         let rs = &world.regions[link.west];
         let demand = link.channels.labour_demand;
         let filled = if rs.coop_labour_demand > 0.0 && demand > 0.0 {
-            (rs.acc.migrants * world.links[li].labour_share / rs.coop_labour_demand).min(1.0)
+            (rs.coop_migrants / rs.coop_labour_demand).min(1.0)
         } else {
             0.0
         };

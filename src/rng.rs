@@ -22,6 +22,8 @@ pub enum Purpose {
     FirmEntry = 4,
     /// Replicate seeds: (replicate, 0).
     Replicate = 5,
+    /// Household phase of a burn-in tick: (region·2^32 + block, burn-in tick).
+    BurnIn = 6,
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): the standard 64-bit mixer.

@@ -103,6 +103,8 @@ pub struct Calendar {
     pub step: Step,
     /// Number of ticks simulated.
     pub ticks: Tick,
+    /// Burn-in ticks run before tick 0 (households only, no cooperation, not recorded).
+    pub burn_in: Tick,
 }
 
 impl Calendar {
@@ -152,6 +154,7 @@ mod tests {
             start: YearMonth::parse("2016-11").unwrap(),
             step: Step::Month,
             ticks: 24,
+            burn_in: 0,
         };
         assert_eq!(c.date(0).to_string(), "2016-11");
         assert_eq!(c.date(2).to_string(), "2017-01");
@@ -165,6 +168,7 @@ mod tests {
             start: YearMonth::parse("2016-01").unwrap(),
             step: Step::Quarter,
             ticks: 8,
+            burn_in: 0,
         };
         assert_eq!(c.ticks_per_year(), 4);
         assert_eq!(c.date(5).to_string(), "2017-04");
@@ -191,6 +195,7 @@ mod tests {
             start: YearMonth::parse("2016-01").unwrap(),
             step: Step::Month,
             ticks: 1,
+            burn_in: 0,
         };
         let p = c.per_tick_prob(0.2);
         assert!(((1.0 - p).powi(12) - 0.8).abs() < 1e-12);

@@ -40,6 +40,9 @@ pub struct RegionState {
     pub post_capacity: f64,
     /// Migrant demand through labour cooperation (real workers).
     pub coop_labour_demand: f64,
+    /// Migrants placed through labour cooperation still in the east (real workers; tracked
+    /// in expectation: placements in, returns at the migrant return rate out).
+    pub coop_migrants: f64,
     /// Local firm labour demand (real workers).
     pub job_demand: f64,
     /// Transfer budget this tick (real yuan).

@@ -202,6 +202,20 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
     }
 }
 
+/// Each region's local labour demand: Σ capital / capital per job, less half the pandemic
+/// severity.
+pub fn plan_demand(world: &mut World, cfg: &Config) {
+    for rs in world.regions.iter_mut() {
+        rs.job_demand = 0.0;
+    }
+    for i in 0..world.firms.len() {
+        let r = world.firms.region[i] as usize;
+        let pandemic = world.regions[r].pandemic;
+        world.regions[r].job_demand +=
+            world.firms.capital[i] / cfg.firms.capital_per_job * (1.0 - 0.5 * pandemic);
+    }
+}
+
 /// The return an eastern firm expects from a new plant in region `r` (ODD §7.6).
 pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     let rs = &world.regions[r];

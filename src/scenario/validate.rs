@@ -52,6 +52,12 @@ struct RawTime {
     years: u32,
     #[serde(default = "d_step")]
     step: String,
+    #[serde(default = "d_burn_in")]
+    burn_in_years: u32,
+}
+
+fn d_burn_in() -> u32 {
+    2
 }
 
 fn d_step() -> String {
@@ -304,7 +310,14 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         start,
         step,
         ticks: raw.time.years * 12 / step.months(),
+        burn_in: raw.time.burn_in_years * 12 / step.months(),
     };
+    if raw.time.burn_in_years > 50 {
+        return Err(c.err(
+            "time.burn_in_years",
+            format!("must be in [0, 50], got {}", raw.time.burn_in_years),
+        ));
+    }
     let end = calendar.date(calendar.ticks);
     let tick_in_horizon = |key: &str, s: &str| -> Result<u32, ScenarioError> {
         let ym = c.date(key, s)?;
