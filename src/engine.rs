@@ -173,7 +173,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         tpy,
         line: cfg.poverty.line as f32,
         ln_line: cfg.poverty.line.ln() as f32,
-        vuln_threshold: cfg.poverty.vulnerability_threshold as f32,
+        vuln_z: inverse_norm_cdf(cfg.poverty.vulnerability_threshold) as f32,
         memory_weight: (1.0 / (cfg.poverty.memory_years * tpy as f64)).min(1.0) as f32,
         support_ticks: (cfg.policy.support_years_after_exit * tpy as f64).round() as u32,
         p_ill: cal.per_tick_prob(hp.illness_prob) as f32,
@@ -191,6 +191,26 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         skill_gain: cfg.policy.training_skill_gain as f32,
         assess: cal.is_year_end(t),
     }
+}
+
+/// Φ⁻¹(p) by bisection on [`household::norm_cdf`] (±∞ at 1 and 0).
+pub fn inverse_norm_cdf(p: f64) -> f64 {
+    if p <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p >= 1.0 {
+        return f64::INFINITY;
+    }
+    let (mut lo, mut hi) = (-40.0, 40.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if household::norm_cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 fn frac(a: f64, b: f64) -> f32 {

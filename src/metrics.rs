@@ -53,7 +53,14 @@ impl Histogram {
     /// Adds one household with income `y`.
     #[inline]
     pub fn add(&mut self, y: f64) {
-        let b = Self::bin(y);
+        self.add_ln(y, y.max(1.0).ln());
+    }
+
+    /// Adds one household with income `y` whose logarithm `ln_y` is already known.
+    #[inline]
+    pub fn add_ln(&mut self, y: f64, ln_y: f64) {
+        let f = (ln_y - LN_LO) / (LN_HI - LN_LO) * BINS as f64;
+        let b = (f.max(0.0) as usize).min(BINS - 1);
         self.count[b] += 1.0;
         self.sum[b] += y;
     }

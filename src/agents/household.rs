@@ -148,8 +148,8 @@ pub struct StepParams {
     pub line: f32,
     /// ln(line).
     pub ln_line: f32,
-    /// Vulnerability threshold.
-    pub vuln_threshold: f32,
+    /// Vulnerability threshold as a z-score: Φ⁻¹(threshold).
+    pub vuln_z: f32,
     /// Weight of the newest observation in the income mean/variance.
     pub memory_weight: f32,
     /// Transfer eligibility window after exit, ticks.
@@ -403,9 +403,12 @@ pub fn step(
             h.flags |= flags::EVER_POOR;
         }
     }
+    // Vulnerability v = Φ((ln z − m)/sd). The flag compares the z-score with Φ⁻¹(threshold);
+    // Φ itself is only evaluated where it exceeds 3e-7 (z > −5) for the mean.
     let sd = h.log_var.max(1e-6).sqrt();
-    let vuln = norm_cdf(((p.ln_line - h.log_mean) / sd) as f64);
-    let vulnerable = !poor && vuln > p.vuln_threshold as f64;
+    let zscore = (p.ln_line - h.log_mean) / sd;
+    let vulnerable = !poor && zscore > p.vuln_z;
+    let vuln = if poor || zscore <= -5.0 { 0.0 } else { norm_cdf(zscore as f64) };
     if vulnerable {
         h.flags |= flags::VULNERABLE;
     } else {
@@ -439,8 +442,8 @@ pub fn step(
     }
     let y = h.trailing.max(1.0) as f64;
     acc.income += y;
-    acc.income_ylny += y * y.ln();
-    acc.hist.add(y);
+    acc.income_ylny += y * x as f64;
+    acc.hist.add_ln(y, x as f64);
     let comps = &mut acc.components;
     comps[0] += farm as f64;
     comps[1] += procurement as f64;
