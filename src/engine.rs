@@ -53,8 +53,8 @@ pub fn step(
     }
 
     // 2. Eastern governments and social organisations deliver; 3. western governments allocate.
-    government::east_deliver(world, cfg, &phase, t, rec);
-    government::social_donate(world, cfg, &phase, t, rec);
+    government::east_deliver(world, cfg, &phase, t);
+    government::social_donate(world, cfg, &phase, t);
     government::west_allocate(world, cfg, streams, t);
 
     // 4. Firms plan: labour demand and entry decisions.
@@ -68,10 +68,10 @@ pub fn step(
     household_phase(world, cfg, streams, Purpose::Households, t, &params);
 
     // 7. Settle household money flows in the ledger and record labour and product flows.
-    settle_households(world, cfg, t, rec);
+    settle_households(world, cfg, t);
 
     // 8. Firms produce, pay, share profits and decide exits.
-    firm::produce(world, cfg, t, rec);
+    firm::produce(world, cfg);
 
     // 9. Year end: the centre's assessment.
     if cfg.calendar.is_year_end(t) {
@@ -81,11 +81,12 @@ pub fn step(
         }
     }
 
-    // 10. Report measures and link state.
-    report(world, cfg, t, scratch, rec);
+    // 10. Structural changes at the tick boundary.
+    firm::apply_changes(world, cfg);
 
-    // 11. Structural changes at the tick boundary.
-    firm::apply_changes(world, cfg, t, rec);
+    // 11. Report measures, flows and link state.
+    report(world, cfg, t, scratch, rec);
+    world.flows.clear();
     world.tick += 1;
 }
 
@@ -300,7 +301,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
 
 /// Moves the household phase's money through the ledger and records labour, remittance
 /// and product flows along links.
-fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder) {
+fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     for ri in 0..world.regions.len() {
         let w = cfg.regions[ri].weight;
@@ -348,8 +349,10 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
             let e = link.east;
             let proc = c[1] * ls.procurement_share;
             l.transfer(Account::EastGov(e), hh, proc);
-            rec.flow(t, li, Channel::Procurement, proc);
-            rec.flow(t, li, Channel::MarketSales, farm_sales * ls.market_share);
+            world.flows.add(li, Channel::Procurement, proc);
+            world
+                .flows
+                .add(li, Channel::MarketSales, farm_sales * ls.market_share);
             let east_train = cost * (1.0 - west_part) * cfg.links[li].channels.training_places
                 / cfg
                     .links
@@ -372,11 +375,11 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
                 1.0 / n_links
             };
             east_share_total += s;
-            rec.flow(t, li, Channel::Placements, a.placed * s);
-            rec.flow(t, li, Channel::Migration, a.migrated * s);
-            rec.flow(t, li, Channel::Returns, a.returned * s);
-            rec.flow(t, li, Channel::MigrantStock, a.migrants * s);
-            rec.flow(t, li, Channel::Remittances, c[4] * s);
+            world.flows.add(li, Channel::Placements, a.placed * s);
+            world.flows.add(li, Channel::Migration, a.migrated * s);
+            world.flows.add(li, Channel::Returns, a.returned * s);
+            world.flows.add(li, Channel::MigrantStock, a.migrants * s);
+            world.flows.add(li, Channel::Remittances, c[4] * s);
             l.transfer(Account::Production(e), hh, c[4] * s);
         }
         // Remittances not attributable to a link (no partner) come from the east at large,
@@ -424,6 +427,13 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
         },
     };
     rec.measures(t, Scope::All, &Measures::from_acc(&s.all), Some(&sys));
+    for (li, link) in cfg.links.iter().enumerate() {
+        if link.active(t) || world.flows.amount[li].iter().any(|&x| x != 0.0) {
+            for ch in Channel::ALL {
+                rec.flow(t, li, ch, world.flows.amount[li][ch as usize]);
+            }
+        }
+    }
     let f = &world.firms;
     for (li, link) in cfg.links.iter().enumerate() {
         let (mut n, mut k, mut ret) = (0.0, 0.0, 0.0);

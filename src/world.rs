@@ -10,7 +10,7 @@ use crate::agents::firm::{FirmChange, FirmKind, Firms};
 use crate::agents::household::{flags, status, Household, Rates};
 use crate::config::{Config, Side};
 use crate::ledger::Ledger;
-use crate::metrics::BlockAcc;
+use crate::metrics::{BlockAcc, Channel};
 use crate::rng::{Purpose, Streams};
 use crate::time::Tick;
 
@@ -107,6 +107,37 @@ pub struct World {
     pub pending: Vec<FirmChange>,
     /// Money accounts.
     pub ledger: Ledger,
+    /// This tick's flows per link and channel (reported and zeroed each tick).
+    pub flows: FlowBook,
+}
+
+/// Flows along links during one tick, summed per link and channel.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowBook {
+    /// `amount[link][channel as usize]`.
+    pub amount: Vec<[f64; Channel::ALL.len()]>,
+}
+
+impl FlowBook {
+    /// A zeroed book for `links` links.
+    pub fn new(links: usize) -> FlowBook {
+        FlowBook {
+            amount: vec![[0.0; Channel::ALL.len()]; links],
+        }
+    }
+
+    /// Adds `x` to a link's channel.
+    #[inline]
+    pub fn add(&mut self, link: usize, channel: Channel, x: f64) {
+        self.amount[link][channel as usize] += x;
+    }
+
+    /// Zeroes every amount.
+    pub fn clear(&mut self) {
+        for a in &mut self.amount {
+            *a = [0.0; Channel::ALL.len()];
+        }
+    }
 }
 
 impl World {
@@ -193,6 +224,7 @@ impl World {
             firms,
             pending: Vec::new(),
             ledger,
+            flows: FlowBook::new(cfg.links.len()),
         };
         w.seed_accumulators(cfg);
         w

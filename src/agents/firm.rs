@@ -9,7 +9,7 @@ use rand_distr::{Distribution, Poisson};
 
 use crate::config::{Config, PhaseScales};
 use crate::ledger::Account;
-use crate::metrics::{Channel, Recorder};
+use crate::metrics::Channel;
 use crate::rng::{Purpose, Streams};
 use crate::time::Tick;
 use crate::world::World;
@@ -257,7 +257,7 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
 /// After the household phase: firms produce with the workers they actually employ, pay
 /// wages, receive incentives actually delivered, share profits under benefit linkage
 /// (003), repatriate the rest east, and decide whether to leave (queued).
-pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder) {
+pub fn produce(world: &mut World, cfg: &Config) {
     let fp = &cfg.firms;
     let pol = &cfg.policy;
     let tpy = cfg.calendar.ticks_per_year() as f64;
@@ -329,7 +329,7 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
                     world
                         .ledger
                         .transfer(Account::Firms(r), Account::EastOwners(e), retained);
-                    rec.flow(t, link as usize, Channel::Profits, retained);
+                    world.flows.add(link as usize, Channel::Profits, retained);
                     retained = 0.0;
                 }
             }
@@ -349,12 +349,11 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
         // Exported output (products flow), attributed to the firm's link or by market share.
         let exports = gross_va * fp.export_share;
         if kind == FirmKind::East {
-            rec.flow(t, link as usize, Channel::FirmSales, exports);
+            world.flows.add(link as usize, Channel::FirmSales, exports);
         } else {
             for (li, l) in cfg.links.iter().enumerate() {
                 if l.west == r && world.links[li].market_share > 0.0 {
-                    rec.flow(
-                        t,
+                    world.flows.add(
                         li,
                         Channel::FirmSales,
                         exports * world.links[li].market_share,
@@ -397,7 +396,7 @@ pub fn produce(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder)
 
 /// Applies queued entries and exits at the tick boundary (exits first, then entries in
 /// queue order) and moves the capital involved.
-pub fn apply_changes(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Recorder) {
+pub fn apply_changes(world: &mut World, cfg: &Config) {
     if world.pending.is_empty() {
         return;
     }
@@ -420,7 +419,7 @@ pub fn apply_changes(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
                     Account::EastOwners(cfg.links[li].east),
                     k,
                 );
-                rec.flow(t, li, Channel::Disinvestment, k);
+                world.flows.add(li, Channel::Disinvestment, k);
             }
             _ => world
                 .ledger
@@ -445,7 +444,7 @@ pub fn apply_changes(world: &mut World, cfg: &Config, t: Tick, rec: &mut dyn Rec
                     Account::Firms(region as usize),
                     capital,
                 );
-                rec.flow(t, li, Channel::Investment, capital);
+                world.flows.add(li, Channel::Investment, capital);
             }
             // Cooperative capital is already in the region's firm account (industry funds).
             world

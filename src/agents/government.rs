@@ -11,20 +11,14 @@ use rand::Rng;
 use crate::agents::firm::{FirmChange, FirmKind};
 use crate::config::{Config, PhaseScales};
 use crate::ledger::Account;
-use crate::metrics::{Channel, Recorder};
+use crate::metrics::Channel;
 use crate::rng::{Purpose, Streams};
 use crate::time::Tick;
 use crate::world::World;
 
 /// Eastern governments (and their societies) deliver this tick's inputs along every active
 /// link: fiscal aid, procurement budgets, labour demand, training places and talent.
-pub fn east_deliver(
-    world: &mut World,
-    cfg: &Config,
-    scales: &PhaseScales,
-    t: Tick,
-    rec: &mut dyn Recorder,
-) {
+pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     for rs in world.regions.iter_mut() {
         rs.coop_labour_demand = 0.0;
@@ -51,7 +45,7 @@ pub fn east_deliver(
         world
             .ledger
             .transfer(Account::EastGov(link.east), Account::WestGov(w), aid);
-        rec.flow(t, li, Channel::FiscalAid, aid);
+        world.flows.add(li, Channel::FiscalAid, aid);
         let rs = &mut world.regions[w];
         let labour = c.labour_demand * scales.labour * d;
         rs.coop_labour_demand += labour;
@@ -71,8 +65,8 @@ pub fn east_deliver(
         rs.talent_stock += to_west;
         let per_1000 = to_east / (rs.real_households / 1000.0).max(1e-9);
         rs.credibility = (rs.credibility + cfg.market.secondment_learning * per_1000).min(1.0);
-        rec.flow(t, li, Channel::TalentToWest, to_west);
-        rec.flow(t, li, Channel::TalentToEast, to_east);
+        world.flows.add(li, Channel::TalentToWest, to_west);
+        world.flows.add(li, Channel::TalentToEast, to_east);
     }
     // Normalise link shares within each western region.
     for (li, link) in cfg.links.iter().enumerate() {
@@ -177,13 +171,7 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
 
 /// Social organisations of each eastern region donate to their western partners: a share
 /// for health services, the rest as cash help to households at risk (002, 000).
-pub fn social_donate(
-    world: &mut World,
-    cfg: &Config,
-    scales: &PhaseScales,
-    t: Tick,
-    rec: &mut dyn Recorder,
-) {
+pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     for rs in world.regions.iter_mut() {
         rs.social_cash_budget = 0.0;
@@ -198,7 +186,7 @@ pub fn social_donate(
             Account::SocialPool(link.west),
             amount,
         );
-        rec.flow(t, li, Channel::Donations, amount);
+        world.flows.add(li, Channel::Donations, amount);
         let rs = &mut world.regions[link.west];
         rs.health_budget += amount * cfg.social.health_share;
         rs.social_cash_budget += amount * (1.0 - cfg.social.health_share);

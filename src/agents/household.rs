@@ -408,7 +408,11 @@ pub fn step(
     let sd = h.log_var.max(1e-6).sqrt();
     let zscore = (p.ln_line - h.log_mean) / sd;
     let vulnerable = !poor && zscore > p.vuln_z;
-    let vuln = if poor || zscore <= -5.0 { 0.0 } else { norm_cdf(zscore as f64) };
+    let vuln = if poor || zscore <= -5.0 {
+        0.0
+    } else {
+        norm_cdf(zscore as f64)
+    };
     if vulnerable {
         h.flags |= flags::VULNERABLE;
     } else {
