@@ -348,8 +348,14 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
                 format!("duplicate region name `{}` (also region[{j}])", r.name),
             ));
         }
-        if r.households == 0 {
-            return Err(c.err(&k("households"), "must be at least 1"));
+        if r.households == 0 || r.households > 50_000_000 {
+            return Err(c.err(
+                &k("households"),
+                format!(
+                    "must be in [1, 50000000] simulated households, got {}",
+                    r.households
+                ),
+            ));
         }
         c.positive(&k("weight"), r.weight)?;
         c.range(&k("household_size"), r.household_size, 1.0, 8.0)?;
@@ -377,6 +383,10 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             0.0,
             100.0 - r.local_jobs_per_100,
         )?;
+    }
+    let total: u64 = raw.region.iter().map(|r| r.households as u64).sum();
+    if total > 100_000_000 {
+        return Err(c.err("region", format!("{total} simulated households in all; at most 100000000 fit in memory (about 92 bytes each)")));
     }
     let names: Vec<&str> = raw.region.iter().map(|r| r.name.as_str()).collect();
     let find = |key: &str, name: &str, side: Option<Side>| -> Result<usize, ScenarioError> {
