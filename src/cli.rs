@@ -276,7 +276,7 @@ fn manifest(l: &Loaded, seeds: &[u64], wall: f64, households: usize, firms: usiz
     let v = serde_json::json!({
         "program": "xiezuo",
         "version": env!("CARGO_PKG_VERSION"),
-        "git_commit": option_env!("XIEZUO_GIT_COMMIT").unwrap_or("unknown"),
+        "git_commit": env!("XIEZUO_GIT_COMMIT"),
         "scenario": l.config.name,
         "files": l.files,
         "seeds": seeds,

@@ -222,10 +222,9 @@ fn frac(a: f64, b: f64) -> f32 {
     }
 }
 
-fn per_hh(amount: f64, households: f64, weight: f64) -> f32 {
-    // `households` is real scale; a simulated household receives amount/households real
-    // yuan per real household, which is also its simulated amount.
-    let _ = weight;
+/// Amount per household: `amount` and `households` are both real scale, and a simulated
+/// household receives what one real household receives.
+fn per_hh(amount: f64, households: f64) -> f32 {
     if households > 0.0 {
         (amount / households) as f32
     } else {
@@ -242,7 +241,6 @@ fn set_rates(world: &mut World, cfg: &Config) {
     let mp = &cfg.market;
     for (ri, rs) in world.regions.iter_mut().enumerate() {
         let p = &cfg.regions[ri];
-        let w = p.weight;
         let a = &rs.acc;
         let infra_gain = mp.infra_farm_effect * (rs.infrastructure - p.infrastructure);
         let transport = p.transport_cost * (1.0 - 0.5 * rs.infrastructure);
@@ -285,14 +283,14 @@ fn set_rates(world: &mut World, cfg: &Config) {
             p_post: frac((rs.post_capacity - a.posts).max(0.0), a.post_seekers),
             p_post_loss: frac((a.posts - rs.post_capacity).max(0.0), a.posts),
             p_train: frac(training_places, a.train_eligible),
-            transfer: per_hh(rs.transfer_budget, a.eligible_next, w),
-            social_cash: per_hh(rs.social_cash_budget, a.at_risk_next, w),
+            transfer: per_hh(rs.transfer_budget, a.eligible_next),
+            social_cash: per_hh(rs.social_cash_budget, a.at_risk_next),
             health_cover: if a.medical_claims > 0.0 {
                 frac(rs.health_budget, a.medical_claims)
             } else {
                 1.0
             },
-            dividend: per_hh(rs.dividend_pool, a.members_next, w),
+            dividend: per_hh(rs.dividend_pool, a.members_next),
             reserve_ratio,
             common_disaster: (1.0 - rs.disaster) as f32,
         };
@@ -302,9 +300,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
 /// Moves the household phase's money through the ledger and records labour, remittance
 /// and product flows along links.
 fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
-    let tpy = cfg.calendar.ticks_per_year() as f64;
     for ri in 0..world.regions.len() {
-        let w = cfg.regions[ri].weight;
         let rs = &mut world.regions[ri];
         rs.coop_migrants = rs.coop_migrants * (1.0 - rs.rates.p_return as f64) + rs.acc.placed;
         let a = &rs.acc;
@@ -337,7 +333,6 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
             0.0
         };
         l.transfer(Account::WestGov(ri), Account::Services, cost * west_part);
-        let _ = w;
         // Products, remittances and labour along links.
         let farm_sales = c[0] * rs.market_reach;
         let mut east_share_total = 0.0;
@@ -386,7 +381,6 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         // booked against the region's own production account.
         l.transfer(Account::Production(ri), hh, c[4] * (1.0 - east_share_total));
         // Procurement budget not used returns to the eastern governments implicitly (never paid).
-        let _ = tpy;
     }
 }
 

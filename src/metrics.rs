@@ -107,7 +107,7 @@ impl Histogram {
             return f64::NAN;
         }
         // Area under the Lorenz curve by trapezoids over bins.
-        let (mut cum_p, mut cum_l, mut area) = (0.0, 0.0, 0.0);
+        let (mut cum_l, mut area) = (0.0, 0.0);
         for b in 0..BINS {
             if self.count[b] == 0.0 {
                 continue;
@@ -115,10 +115,8 @@ impl Histogram {
             let p = self.count[b] / n;
             let l = self.sum[b] / s;
             area += p * (2.0 * cum_l + l) / 2.0;
-            cum_p += p;
             cum_l += l;
         }
-        let _ = cum_p;
         1.0 - 2.0 * area
     }
 }

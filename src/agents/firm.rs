@@ -265,12 +265,11 @@ pub fn produce(world: &mut World, cfg: &Config) {
     let memory = 1.0 / tpy;
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
-        let (wage_bill, demand, employed, pandemic, credibility) = {
+        let (wage_bill, demand, pandemic, credibility) = {
             let rs = &world.regions[r];
             (
                 rs.acc.components[2],
                 rs.job_demand,
-                rs.acc.local,
                 rs.pandemic,
                 rs.credibility,
             )
@@ -283,12 +282,6 @@ pub fn produce(world: &mut World, cfg: &Config) {
             0.0
         };
         let wages = share * wage_bill;
-        let fill = if demand > 0.0 {
-            (employed / demand).min(1.0)
-        } else {
-            0.0
-        };
-        let _ = fill;
         let lp = cfg.regions[r].labour_productivity;
         let transport = effective_transport(world, cfg, r);
         let gross_va = wages * lp * region_productivity(world, cfg, r);

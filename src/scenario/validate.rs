@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::error::{suggest, Location, ScenarioError};
+use super::error::{suggest, ScenarioError};
 use super::source::Document;
 use super::Loaded;
 use crate::config::{
@@ -662,10 +662,6 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         market: raw.market,
         centre: raw.centre,
         social: raw.social,
-    };
-    let _ = Location {
-        file: String::new(),
-        line: None,
     };
     Ok(Loaded {
         config,
