@@ -23,6 +23,22 @@ pub enum CliError {
     /// Arguments are inconsistent.
     #[error("{0}")]
     Usage(String),
+    /// The batch file is invalid.
+    #[error(transparent)]
+    Experiment(#[from] crate::experiment::ExperimentError),
+    /// A batch could not run or merge.
+    #[error(transparent)]
+    Batch(#[from] crate::batch::runner::BatchError),
+    /// Some runs of a batch failed (each is recorded in the batch's `failed/`).
+    #[error("{failed} of {total} runs failed; see {dir}/failed/")]
+    RunsFailed {
+        /// Failed runs.
+        failed: usize,
+        /// Runs attempted.
+        total: usize,
+        /// Batch directory.
+        dir: String,
+    },
     /// A chart could not be drawn.
     #[error("chart {path}: {message}")]
     Plot {
@@ -34,12 +50,15 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// Process exit code: 2 for bad input, 1 for other failures.
+    /// Process exit code: 2 for bad input, 3 when some runs of a batch failed, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_)
             | CliError::Usage(_)
+            | CliError::Experiment(_)
+            | CliError::Batch(crate::batch::runner::BatchError::Conflict(_))
             | CliError::Output(OutputError::NotEmpty(_)) => 2,
+            CliError::RunsFailed { .. } => 3,
             _ => 1,
         }
     }
@@ -103,6 +122,35 @@ pub enum Command {
         /// Override a scenario key (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+    },
+    /// Run a batch file: scenarios × sweep points × replicates, in parallel, resumable.
+    Batch {
+        /// Batch file (see experiments/).
+        file: PathBuf,
+        /// Batch directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs in parallel (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Finish the missing runs of an interrupted batch.
+        #[arg(long)]
+        resume: bool,
+        /// Run only the K-th of N disjoint slices of the run list (K in 0..N), e.g. 3/40.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Merge a batch directory (and shard directories into it) into one table per output.
+    Merge {
+        /// Batch directory (holds runs.parquet).
+        dir: PathBuf,
+        /// Shard directories to bring in (when shards wrote to separate directories).
+        shards: Vec<PathBuf>,
+    },
+    /// Mean and 95% CI across replicates per scenario, point, tick and region.
+    Summarize {
+        /// Merged batch directory.
+        dir: PathBuf,
     },
     /// Compare two scenarios over replicates (default: built-in one_way_aid vs two_way_market).
     Compare {
@@ -195,6 +243,64 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             }
             run_command(&l, &out, format_of(format), panel, force)
         }
+        Command::Batch {
+            file,
+            out,
+            jobs,
+            resume,
+            shard,
+        } => {
+            let exp = crate::experiment::Experiment::load(&file)?;
+            let shard = match shard {
+                None => None,
+                Some(s) => Some(parse_shard(&s)?),
+            };
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let opts = crate::batch::runner::BatchOptions {
+                out: out.clone(),
+                jobs,
+                resume,
+                shard,
+                text,
+            };
+            let r = crate::batch::runner::run_batch(&exp, &opts)?;
+            println!(
+                "batch `{}`: {} runs in all, {} in this {}; {} already done, {} ran, {} failed",
+                exp.name,
+                r.total,
+                r.selected,
+                if shard.is_some() {
+                    "shard"
+                } else {
+                    "invocation"
+                },
+                r.skipped,
+                r.done,
+                r.failed
+            );
+            if r.failed > 0 {
+                return Err(CliError::RunsFailed {
+                    failed: r.failed,
+                    total: r.done + r.failed,
+                    dir: out.display().to_string(),
+                });
+            }
+            Ok(())
+        }
+        Command::Merge { dir, shards } => {
+            let (ok, failed) = crate::batch::runner::merge(&dir, &shards)?;
+            println!(
+                "merged {} runs ({ok} succeeded, {failed} failed) into {}",
+                ok + failed,
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::Summarize { dir } => {
+            let p = crate::batch::runner::summarize(&dir)?;
+            println!("wrote {}", p.display());
+            Ok(())
+        }
         Command::Compare {
             scenarios,
             replicates,
@@ -224,6 +330,23 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             compare_command(&a, &b, replicates, &out, format_of(format), force)
         }
     }
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "--shard {s}: expected K/N with 0 ≤ K < N, e.g. --shard 3/40"
+        ))
+    };
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u32, u32) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 fn run_command(

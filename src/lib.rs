@@ -12,6 +12,7 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod experiment;
 pub mod ledger;
 pub mod metrics;
 pub mod output;

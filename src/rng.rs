@@ -24,6 +24,10 @@ pub enum Purpose {
     Replicate = 5,
     /// Household phase of a burn-in tick: (region·2^32 + block, burn-in tick).
     BurnIn = 6,
+    /// Seeds of batch runs: (hash of scenario label ⊕ mixed point index, replicate).
+    Run = 7,
+    /// Latin-hypercube sweeps: (dimension, 0).
+    Sweep = 8,
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): the standard 64-bit mixer.

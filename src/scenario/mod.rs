@@ -12,7 +12,7 @@ mod validate;
 use std::path::Path;
 
 pub use error::ScenarioError;
-pub use source::{builtin, BUILTIN};
+pub use source::{builtin, line_of, BUILTIN};
 
 use crate::config::Config;
 

@@ -1,5 +1,7 @@
 //! Running scenarios: single runs, replicates in parallel, yearly summaries and two-scenario
-//! comparisons with spreads across replicates.
+//! comparisons with spreads across replicates; [`runner`] runs whole batch files.
+
+pub mod runner;
 
 use std::time::{Duration, Instant};
 

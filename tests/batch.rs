@@ -1,0 +1,207 @@
+//! Batches as a user runs them: determinism across jobs and shards, resume after SIGKILL,
+//! failed runs recorded while the batch goes on, merge checks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xiezuo"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A small batch: 2 scenarios × 3 points × 2 replicates = 12 runs.
+fn batch_file(dir: &Path, households: u32, extra_point: &str) -> PathBuf {
+    let p = dir.join("b.toml");
+    let text = format!(
+        r#"name = "t"
+seed = 11
+replicates = 2
+years = 3
+
+[[scenario]]
+builtin = "one_way_aid.toml"
+label = "one"
+set = ["region.Upland.households={households}", "region.Coastal.households=300"]
+
+[[scenario]]
+builtin = "two_way_market.toml"
+label = "two"
+set = ["region.Upland.households={households}", "region.Coastal.households=300"]
+
+[sweep]
+method = "list"
+[[sweep.param]]
+key = "policy.leakage"
+values = [0.0, 0.2{extra_point}]
+[[sweep.param]]
+key = "households.dependency"
+values = [0.3, 0.6, 0.9]
+
+[output]
+tables = ["metrics", "links"]
+"#
+    );
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn jobs_and_shards_give_identical_merged_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = batch_file(tmp.path(), 1500, ", 0.4");
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let c = tmp.path().join("c");
+    ok(&["batch", s(&f), "--out", s(&a), "--jobs", "1"]);
+    ok(&["merge", s(&a)]);
+    ok(&["batch", s(&f), "--out", s(&b), "--jobs", "2"]);
+    ok(&["merge", s(&b)]);
+    for k in 0..3 {
+        ok(&[
+            "batch",
+            s(&f),
+            "--out",
+            s(&c),
+            "--shard",
+            &format!("{k}/3"),
+            "--jobs",
+            "1",
+        ]);
+    }
+    ok(&["merge", s(&c)]);
+    for t in ["metrics.parquet", "links.parquet", "runs.parquet"] {
+        let ra = std::fs::read(a.join(t)).unwrap();
+        assert!(ra.len() > 1000, "{t} is too small");
+        assert!(
+            ra == std::fs::read(b.join(t)).unwrap(),
+            "{t}: --jobs 1 and --jobs 2 differ"
+        );
+        assert!(
+            ra == std::fs::read(c.join(t)).unwrap(),
+            "{t}: unsharded and 3 shards differ"
+        );
+    }
+    // Summaries across replicates.
+    let out = ok(&["summarize", s(&a)]);
+    assert!(out.contains("summary.parquet"));
+    assert!(a.join("summary.parquet").metadata().unwrap().len() > 1000);
+}
+
+fn count_parts(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("parts/metrics"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn resume_after_sigkill_matches_an_uninterrupted_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = batch_file(tmp.path(), 20_000, ", 0.4");
+    let full = tmp.path().join("full");
+    ok(&["batch", s(&f), "--out", s(&full), "--jobs", "2"]);
+    ok(&["merge", s(&full)]);
+    let cut = tmp.path().join("cut");
+    let mut child = bin()
+        .args(["batch", s(&f), "--out", s(&cut), "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while count_parts(&cut) < 2 && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = count_parts(&cut);
+    assert!(
+        (2..12).contains(&before),
+        "the batch should have been killed mid-way ({before} of 12 runs done)"
+    );
+    // Merging an unfinished batch reports the missing runs.
+    let m = run(&["merge", s(&cut)]);
+    assert!(!m.status.success() && String::from_utf8_lossy(&m.stderr).contains("missing"));
+    // Without --resume the directory is refused; with it only missing runs run.
+    let again = run(&["batch", s(&f), "--out", s(&cut)]);
+    assert_eq!(again.status.code(), Some(2));
+    let out = ok(&["batch", s(&f), "--out", s(&cut), "--resume"]);
+    assert!(out.contains(&format!("{before} already done")), "{out}");
+    ok(&["merge", s(&cut)]);
+    for t in ["metrics.parquet", "links.parquet"] {
+        assert!(
+            std::fs::read(full.join(t)).unwrap() == std::fs::read(cut.join(t)).unwrap(),
+            "{t} differs after resume"
+        );
+    }
+}
+
+#[test]
+fn a_failed_run_is_recorded_and_the_batch_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Leakage 1.5 is out of range: those runs fail at configuration.
+    let f = batch_file(tmp.path(), 800, ", 1.5");
+    let d = tmp.path().join("d");
+    let out = run(&["batch", s(&f), "--out", s(&d)]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("4 failed") && stdout.contains("8 ran"),
+        "{stdout}"
+    );
+    let failures: Vec<_> = std::fs::read_dir(d.join("failed")).unwrap().collect();
+    assert_eq!(failures.len(), 4);
+    let msg = std::fs::read_to_string(failures[0].as_ref().unwrap().path()).unwrap();
+    assert!(msg.contains("policy.leakage"), "{msg}");
+    let merged = ok(&["merge", s(&d)]);
+    assert!(merged.contains("8 succeeded, 4 failed"), "{merged}");
+}
+
+#[test]
+fn bad_batch_files_are_rejected_with_exit_code_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("bad.toml");
+    std::fs::write(&f, "name = \"x\"\n[[scenario]]\nbuiltin = \"one_way_aid.toml\"\n[sweep]\nmethod = \"grd\"\n[[sweep.param]]\nkey = \"policy.leakage\"\nvalues = [0.1]\n").unwrap();
+    let out = run(&["batch", s(&f), "--out", s(&tmp.path().join("o"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sweep.method") && err.contains("grid, list, lhs, sobol"),
+        "{err}"
+    );
+    let shard = run(&[
+        "batch",
+        s(&f),
+        "--out",
+        s(&tmp.path().join("o")),
+        "--shard",
+        "3/3",
+    ]);
+    assert_eq!(shard.status.code(), Some(2));
+}
