@@ -446,7 +446,8 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     })
 }
 
-/// Writes a frame as `dir/stem.ext` via a temporary file and a rename.
+/// Writes a frame as `dir/stem.ext` via a temporary file (named with the process id, so
+/// concurrent writers of the same file never share one) and a rename.
 pub fn write_frame(
     dir: &Path,
     stem: &str,
@@ -454,7 +455,11 @@ pub fn write_frame(
     format: Format,
 ) -> Result<PathBuf, OutputError> {
     let path = dir.join(format!("{stem}.{}", format.ext()));
-    let tmp = dir.join(format!(".{stem}.{}.tmp", format.ext()));
+    let tmp = dir.join(format!(
+        ".{stem}.{}.{}.tmp",
+        format.ext(),
+        std::process::id()
+    ));
     let io = |e: std::io::Error| OutputError::Io {
         path: tmp.clone(),
         source: e,
@@ -478,7 +483,7 @@ pub fn write_frame(
 /// Writes a text file via a temporary file and a rename.
 pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, OutputError> {
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let io = |e: std::io::Error| OutputError::Io {
         path: tmp.clone(),
         source: e,

@@ -180,7 +180,19 @@ pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, B
     let runs = exp.runs();
     let print = fingerprint(exp, &opts.text, runs.len());
     let marker = out.join("batch.json");
-    if out.exists() && fs::read_dir(out).map_err(io_err(out))?.next().is_some() {
+    // Entries a batch directory may hold before its batch.json appears: a concurrent shard
+    // may be creating the layout right now.
+    let ours = |name: &str| {
+        name.starts_with('.') || ["parts", "failed", "runs.parquet", "batch.json"].contains(&name)
+    };
+    let entries: Vec<String> = match fs::read_dir(out) {
+        Ok(d) => d
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if !entries.is_empty() {
         match fs::read_to_string(&marker) {
             Ok(existing) if existing == print => {
                 if !opts.resume && opts.shard.is_none() {
@@ -196,6 +208,7 @@ pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, B
                     out.display()
                 )))
             }
+            Err(_) if opts.shard.is_some() && entries.iter().all(|e| ours(e)) => {}
             Err(_) => {
                 return Err(BatchError::Conflict(format!(
                     "{} exists, is not empty and is not a batch directory; choose another --out",
