@@ -19,7 +19,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use crate::experiment::{value_text, Experiment, RunSpec};
 use crate::output::{self, Format, OutputError, TableRecorder};
@@ -249,33 +248,55 @@ pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, B
     let done = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
     let first_error: Mutex<Option<OutputError>> = Mutex::new(None);
-    let work = || {
-        todo.par_iter().with_max_len(1).for_each(|run| {
-            match execute_run(exp, run, out) {
-                Ok(None) => {
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(Some(_)) => {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut g) = first_error.lock() {
-                        g.get_or_insert(e);
-                    }
-                }
-            }
-            progress.tick(done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    // `jobs` worker threads pull runs from a shared counter; each runs its runs one at a
+    // time inside its own one-thread rayon pool, so a run's inner parallel loops never
+    // steal another run (no unbounded nesting, at most `jobs` runs in memory).
+    let jobs = opts
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         })
-    };
-    match opts.jobs {
-        Some(j) => rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build()
-            .map_err(|e| BatchError::Conflict(format!("cannot start {j} worker threads: {e}")))?
-            .install(work),
-        None => work(),
-    }
+        .max(1);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(todo.len().max(1)) {
+            scope.spawn(|| {
+                let pool = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        if let Ok(mut g) = first_error.lock() {
+                            g.get_or_insert(OutputError::Io {
+                                path: out.clone(),
+                                source: std::io::Error::other(e.to_string()),
+                            });
+                        }
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(run) = todo.get(i) else { break };
+                    match pool.install(|| execute_run(exp, run, out)) {
+                        Ok(None) => {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(Some(_)) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            if let Ok(mut g) = first_error.lock() {
+                                g.get_or_insert(e);
+                            }
+                        }
+                    }
+                    progress.tick(done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+                }
+            });
+        }
+    });
     progress.finish(done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
     if let Some(e) = first_error.into_inner().ok().flatten() {
         return Err(e.into());
