@@ -39,14 +39,9 @@ pub enum CliError {
         /// Batch directory.
         dir: String,
     },
-    /// A chart could not be drawn.
-    #[error("chart {path}: {message}")]
-    Plot {
-        /// Chart file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
+    /// Charts or the report could not be made.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 impl CliError {
@@ -83,6 +78,15 @@ pub enum FormatArg {
     Parquet,
     /// CSV.
     Csv,
+}
+
+/// Grouping of curves.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ByArg {
+    /// One curve per scenario (and swept point).
+    Scenario,
+    /// Small multiples: one panel per region.
+    Region,
 }
 
 /// Subcommands.
@@ -150,6 +154,28 @@ pub enum Command {
     /// Mean and 95% CI across replicates per scenario, point, tick and region.
     Summarize {
         /// Merged batch directory.
+        dir: PathBuf,
+    },
+    /// Chart one measure over time with 95% bands across replicates.
+    Plot {
+        /// A run, comparison or merged batch directory.
+        dir: PathBuf,
+        /// Measure (a metrics column, e.g. relapse_rate, poverty_rate, mean_income).
+        #[arg(long, default_value = "relapse_rate")]
+        metric: String,
+        /// One curve per scenario, or one panel per region.
+        #[arg(long, value_enum, default_value = "scenario")]
+        by: ByArg,
+        /// Rows to plot with --by scenario (a region name, WEST, EAST or ALL).
+        #[arg(long, default_value = "WEST")]
+        region: String,
+        /// Output file stem (default DIR/charts/METRIC_by_BY); .png, .svg and .csv are written.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a self-contained HTML report (DIR/report/index.html) with all charts.
+    Report {
+        /// A run, comparison or merged batch directory.
         dir: PathBuf,
     },
     /// Compare two scenarios over replicates (default: built-in one_way_aid vs two_way_market).
@@ -298,6 +324,39 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
         }
         Command::Summarize { dir } => {
             let p = crate::batch::runner::summarize(&dir)?;
+            println!("wrote {}", p.display());
+            Ok(())
+        }
+        Command::Plot {
+            dir,
+            metric,
+            by,
+            region,
+            out,
+        } => {
+            let by_name = match by {
+                ByArg::Scenario => "scenario",
+                ByArg::Region => "region",
+            };
+            let stem =
+                out.unwrap_or_else(|| dir.join("charts").join(format!("{metric}_by_{by_name}")));
+            if let Some(parent) = stem.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| OutputError::Io {
+                    path: parent.into(),
+                    source: e,
+                })?;
+            }
+            let by = match by {
+                ByArg::Scenario => crate::report::By::Scenario,
+                ByArg::Region => crate::report::By::Region,
+            };
+            for f in crate::report::plot_metric(&dir, &metric, by, &region, &stem)? {
+                println!("wrote {}", f.display());
+            }
+            Ok(())
+        }
+        Command::Report { dir } => {
+            let p = crate::report::write_report(&dir)?;
             println!("wrote {}", p.display());
             Ok(())
         }
@@ -456,8 +515,8 @@ fn compare_command(
     }
     output::prepare_dir(out, force)?;
     let start = Instant::now();
-    let ra = batch::replicates(&a.config, n, false);
-    let rb = batch::replicates(&b.config, n, false);
+    let ra = batch::replicates(&a.config, n, true);
+    let rb = batch::replicates(&b.config, n, true);
     let ya: Vec<Vec<YearRow>> = ra
         .iter()
         .map(|r| batch::yearly(&a.config, &r.recorder))
@@ -508,15 +567,19 @@ fn compare_command(
             ra[0].world.firms.len(),
         ),
     )?;
-    let charts = crate::plot::compare_charts(out, a, b, &ra, &rb)
-        .map_err(|(path, message)| CliError::Plot { path, message })?;
     println!(
         "wrote {} and per-replicate tables under {}",
         path.display(),
         out.display()
     );
-    for c in charts {
-        println!("chart: {}", c.display());
+    if format == Format::Parquet {
+        let report = crate::report::write_report(out)?;
+        println!("charts: {}/report/*.png (and .svg, .csv)", out.display());
+        println!("report: {}", report.display());
+    } else {
+        println!(
+            "charts and report are drawn from Parquet outputs; rerun without --format csv for them"
+        );
     }
     Ok(())
 }

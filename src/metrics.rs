@@ -264,6 +264,17 @@ pub fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
+/// `a / b`, or NaN (undefined) when `b` is 0: used for transition rates, which have no
+/// meaning when nobody is at risk (e.g. relapse before anyone has exited).
+#[inline]
+pub fn defined(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::NAN
+    }
+}
+
 /// Which rows a metrics record describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -301,9 +312,9 @@ pub struct Measures {
     pub poverty_severity: f64,
     /// Poor households (real scale).
     pub poor: f64,
-    /// Exits / poor at start.
+    /// Exits / poor at start (NaN when none were poor).
     pub exit_rate: f64,
-    /// Relapses / exited at start.
+    /// Relapses / exited at start (NaN when none had exited).
     pub relapse_rate: f64,
     /// Exited households at the start of the tick (real scale; those at risk of relapse).
     pub exited_start: f64,
@@ -311,7 +322,13 @@ pub struct Measures {
     pub relapses: f64,
     /// Ever relapsed / ever exited.
     pub relapsed_cum_share: f64,
-    /// New entries / never poor at start.
+    /// Exits this tick (real scale).
+    pub exits: f64,
+    /// Households that have ever exited (real scale).
+    pub ever_exited: f64,
+    /// Households that have ever relapsed (real scale).
+    pub ever_relapsed: f64,
+    /// New entries / never poor at start (NaN when none were never-poor).
     pub entry_rate: f64,
     /// Vulnerable non-poor / non-poor.
     pub vulnerability_share: f64,
@@ -356,12 +373,15 @@ impl Measures {
             poverty_gap: ratio(a.gap, a.n),
             poverty_severity: ratio(a.gap2, a.n),
             poor: a.poor,
-            exit_rate: ratio(a.exits, a.poor_start),
-            relapse_rate: ratio(a.relapses, a.exited_start),
+            exit_rate: defined(a.exits, a.poor_start),
+            relapse_rate: defined(a.relapses, a.exited_start),
             exited_start: a.exited_start,
             relapses: a.relapses,
             relapsed_cum_share: ratio(a.ever_relapsed, a.ever_exited),
-            entry_rate: ratio(a.entries, a.never_poor_start),
+            exits: a.exits,
+            ever_exited: a.ever_exited,
+            ever_relapsed: a.ever_relapsed,
+            entry_rate: defined(a.entries, a.never_poor_start),
             vulnerability_share: ratio(a.vulnerable, a.nonpoor),
             mean_vulnerability: ratio(a.vuln_sum, a.nonpoor),
             mean_income: a.mean_income(),
