@@ -210,7 +210,7 @@ fn truncate(l: &mut Loaded, years: Option<u32>) -> Result<(), CliError> {
             return Err(CliError::Usage("--years must be at least 1".into()));
         }
         let cal = &mut l.config.calendar;
-        cal.ticks = cal.ticks.min(y * cal.ticks_per_year());
+        cal.ticks = cal.ticks.min(y.saturating_mul(cal.ticks_per_year()));
     }
     Ok(())
 }
@@ -446,7 +446,30 @@ fn run_command(
 }
 
 fn resolved_text(l: &Loaded) -> String {
-    let body = toml::to_string(&l.resolved).unwrap_or_default();
+    // Reflect command-line changes that bypass the document (--seed, --years).
+    let mut doc = l.resolved.clone();
+    let run = doc
+        .entry("run")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(t) = run.as_table_mut() {
+        t.insert("seed".into(), toml::Value::Integer(l.config.seed as i64));
+    }
+    let cal = &l.config.calendar;
+    let note = if cal.ticks % cal.ticks_per_year() == 0
+        && doc
+            .get("time")
+            .and_then(|t| t.get("years"))
+            .and_then(|y| y.as_integer())
+            != Some((cal.ticks / cal.ticks_per_year()) as i64)
+    {
+        format!(
+            "# Run stopped after {} years (--years); dates are checked against time.years below.\n",
+            cal.ticks / cal.ticks_per_year()
+        )
+    } else {
+        String::new()
+    };
+    let body = note + &toml::to_string(&doc).unwrap_or_default();
     format!(
         "# Fully resolved scenario `{}` (from {}).\n{body}",
         l.config.name,

@@ -186,8 +186,10 @@ pub struct PhaseScales {
     pub procurement: f64,
     /// Multiplies `market_access`.
     pub market: f64,
-    /// Multiplies `labour_demand` and `training_places`.
+    /// Multiplies `labour_demand` (eastern jobs offered through labour cooperation).
     pub labour: f64,
+    /// Multiplies `training_places` (training paid by the eastern side).
+    pub training: f64,
     /// Multiplies both talent channels.
     pub talent: f64,
     /// Multiplies `firm_mobilisation`.
@@ -202,6 +204,7 @@ impl Default for PhaseScales {
             procurement: 1.0,
             market: 1.0,
             labour: 1.0,
+            training: 1.0,
             talent: 1.0,
             firms: 1.0,
         }
@@ -254,7 +257,7 @@ pub struct Shock {
 impl Shock {
     /// Whether the shock is on at tick `t`.
     pub fn on(&self, t: Tick) -> bool {
-        t >= self.start && t < self.start + self.duration
+        t >= self.start && t < self.start.saturating_add(self.duration)
     }
 }
 
@@ -358,7 +361,7 @@ impl Default for Policy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HouseholdParams {
-    /// Dependency effect: effort falls by this much times the transfer share of income (等靠要).
+    /// Dependency effect: effort falls by this much times the transfer share of income (the 等、靠、要 attitude of 000_5b91215dcf67bf5e.txt).
     pub dependency: f64,
     /// Speed (per year) at which effort adjusts toward its target, in [0,1].
     pub effort_adjust: f64,
@@ -437,7 +440,7 @@ impl Default for FirmParams {
     fn default() -> Self {
         FirmParams {
             firm_capital: 2.0e7,
-            capital_per_job: 2.0e5,
+            capital_per_job: 1.0e5,
             depreciation: 0.06,
             hurdle_return: 0.06,
             patience_years: 2.0,

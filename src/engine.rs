@@ -147,8 +147,12 @@ pub fn burn_in(world: &mut World, cfg: &Config, streams: &Streams) {
         } else {
             household::status::NEVER_POOR
         };
-        h.flags = if poor { household::flags::EVER_POOR } else { 0 };
+        let vulnerable = h.flags & household::flags::VULNERABLE;
+        h.flags = vulnerable | if poor { household::flags::EVER_POOR } else { 0 };
         h.last_exit = 0;
+    }
+    if cfg.calendar.burn_in > 0 {
+        world.recount_registration(cfg, 0);
     }
 }
 
@@ -308,7 +312,11 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         let l = &mut world.ledger;
         let hh = Account::Households(ri);
         l.transfer(Account::Production(ri), hh, c[0]);
-        // Wages (c[2]) are settled by firms in `firm::produce`.
+        // Wages (c[2]) are settled by firms in `firm::produce`, except in a region with no
+        // labour demand left, where the last tick's jobs are paid out of local production.
+        if rs.job_demand <= 0.0 {
+            l.transfer(Account::Production(ri), hh, c[2]);
+        }
         l.transfer(Account::WestGov(ri), hh, c[3]);
         l.transfer(Account::WestGov(ri), hh, c[5]);
         l.transfer(Account::Firms(ri), hh, c[6]);

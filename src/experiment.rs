@@ -410,7 +410,7 @@ impl Experiment {
         l.config.seed = run.seed;
         if let Some(y) = self.years {
             let cal = &mut l.config.calendar;
-            cal.ticks = cal.ticks.min(y * cal.ticks_per_year());
+            cal.ticks = cal.ticks.min(y.saturating_mul(cal.ticks_per_year()));
         }
         Ok(l)
     }

@@ -489,7 +489,7 @@ pub enum Channel {
     Returns,
     /// Stock of western migrants in the east.
     MigrantStock,
-    /// Remittances sent home by migrants.
+    /// Remittances migrants in the east send home (money moves east → west).
     Remittances,
     /// Cadres and technicians sent east → west.
     TalentToWest,

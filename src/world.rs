@@ -240,6 +240,8 @@ impl World {
             let mut a = BlockAcc::default();
             for h in &self.households[rs.range.clone()] {
                 a.n += 1.0;
+                a.skill += h.skill as f64;
+                a.effort += h.effort as f64;
                 a.workers += h.workers as f64;
                 a.local += h.local as f64;
                 a.migrants += h.migrants as f64;
@@ -267,6 +269,34 @@ impl World {
             let mut real = BlockAcc::default();
             real.merge(&a, w);
             rs.acc = real;
+        }
+    }
+
+    /// Recounts, from the households' current registration, the counts the next tick's
+    /// rates are divided by (eligible, at-risk and member households, idle workers of
+    /// eligible households), keeping the rest of each region's accumulator.
+    pub fn recount_registration(&mut self, cfg: &Config, t: Tick) {
+        let support = (cfg.policy.support_years_after_exit * cfg.calendar.ticks_per_year() as f64)
+            .round() as u32;
+        for (ri, rs) in self.regions.iter_mut().enumerate() {
+            let w = cfg.regions[ri].weight;
+            let (mut eligible, mut at_risk, mut members, mut post_seekers) = (0.0, 0.0, 0.0, 0.0);
+            for h in &self.households[rs.range.clone()] {
+                if crate::agents::household::eligible(h, t, support) {
+                    eligible += 1.0;
+                    post_seekers += h.farm_workers() as f64;
+                }
+                if crate::agents::household::at_risk(h) {
+                    at_risk += 1.0;
+                }
+                if h.flags & flags::EVER_POOR != 0 {
+                    members += 1.0;
+                }
+            }
+            rs.acc.eligible_next = eligible * w;
+            rs.acc.at_risk_next = at_risk * w;
+            rs.acc.members_next = members * w;
+            rs.acc.post_seekers = post_seekers * w;
         }
     }
 

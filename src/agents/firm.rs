@@ -216,6 +216,11 @@ pub fn plan_demand(world: &mut World, cfg: &Config) {
     }
 }
 
+/// Whether benefit linkage is on (a guaranteed return or a dividend share is set).
+pub fn linkage_on(cfg: &Config) -> bool {
+    cfg.policy.dividend_share > 0.0 || cfg.policy.guaranteed_return > 0.0
+}
+
 /// The return an eastern firm expects from a new plant in region `r` (ODD §7.6).
 pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     let rs = &world.regions[r];
@@ -230,11 +235,12 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     } else {
         1.0
     };
-    let linkage = if cfg.policy.dividend_share > 0.0 {
+    let linkage = if linkage_on(cfg) {
         fp.linked_profit_share
     } else {
         0.0
     };
+    let growth = (1.0 + p.growth).powf(world.tick as f64 / cfg.calendar.ticks_per_year() as f64);
     let r = return_rate(
         fill,
         region_productivity(world, cfg, r),
@@ -242,7 +248,7 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
         fp.export_share,
         effective_transport(world, cfg, r),
         rs.pandemic,
-        p.wage * skill,
+        growth * p.wage * skill,
         fp.capital_per_job,
         fp.depreciation,
         cfg.policy.promised_incentive * rs.credibility,
@@ -261,7 +267,7 @@ pub fn produce(world: &mut World, cfg: &Config) {
     let fp = &cfg.firms;
     let pol = &cfg.policy;
     let tpy = cfg.calendar.ticks_per_year() as f64;
-    let linkage_on = pol.dividend_share > 0.0 || pol.guaranteed_return > 0.0;
+    let linkage_on = linkage_on(cfg);
     let memory = 1.0 / tpy;
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
@@ -327,16 +333,14 @@ pub fn produce(world: &mut World, cfg: &Config) {
                 }
             }
             FirmKind::Local => {
-                // The local sector reinvests to replace depreciation and pays out the rest.
-                let reinvest = retained.clamp(0.0, depreciation);
-                retained -= reinvest;
+                // The local sector replaces depreciation out of its gross margin (profit is
+                // already net of it) and pays the positive remainder to local owners.
                 if retained > 0.0 {
                     world
                         .ledger
                         .transfer(Account::Firms(r), Account::Treasury(r), retained);
                     retained = 0.0;
                 }
-                retained += reinvest;
             }
         }
         // Exported output (products flow), attributed to the firm's link or by market share.
@@ -355,10 +359,16 @@ pub fn produce(world: &mut World, cfg: &Config) {
             }
         }
         if k + retained < 0.0 {
-            // Capital cannot go negative: the owners (or the local treasury) cover the loss.
+            // Capital cannot go negative: the owners cover the rest of the loss (eastern owners
+            // for eastern firms, the local treasury for local firms and cooperatives).
+            let payer = if kind == FirmKind::East {
+                Account::EastOwners(cfg.links[link as usize].east)
+            } else {
+                Account::Treasury(r)
+            };
             world
                 .ledger
-                .transfer(Account::Treasury(r), Account::Firms(r), -(k + retained));
+                .transfer(payer, Account::Firms(r), -(k + retained));
             retained = -k;
         }
         let k_new = k + retained;

@@ -55,7 +55,7 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         rs.procurement_budget += proc;
         proc_tot[w] += proc;
         ls.procurement_share = proc;
-        rs.east_training_places += c.training_places * scales.labour * d / tpy;
+        rs.east_training_places += c.training_places * scales.training * d / tpy;
         let reach = c.market_access * scales.market;
         rs.market_reach += reach;
         market_tot[w] += reach;
@@ -79,7 +79,7 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
     for (ri, rs) in world.regions.iter_mut().enumerate() {
         let digital = cfg.regions[ri].digital_access;
         rs.market_reach = rs.market_reach.min(1.0) * (0.5 + 0.5 * digital);
-        rs.talent_stock *= 1.0 - cfg.market.talent_decay / tpy;
+        rs.talent_stock *= (1.0 - cfg.market.talent_decay).powf(1.0 / tpy);
         let half = cfg.market.talent_half * rs.real_households / 1000.0;
         rs.talent_index = rs.talent_stock / (rs.talent_stock + half.max(1e-9));
     }
@@ -116,7 +116,8 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
         // Spend this tick's receipts plus 1/tpy of what was carried from earlier ticks.
         let carried = (balance - received).max(0.0);
         let available = (received + carried / tpy).min(balance.max(0.0));
-        let leak = available * pol.leakage;
+        // Leakage hits new receipts once; carried funds have already been through it.
+        let leak = available.min(received) * pol.leakage;
         world
             .ledger
             .transfer(Account::WestGov(ri), Account::Leakage, leak);
@@ -131,7 +132,9 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
             .ledger
             .transfer(Account::WestGov(ri), Account::Services, infra);
         let per_point = pol.infrastructure_cost * rs.real_households / 1000.0;
-        rs.infrastructure = (rs.infrastructure * (1.0 - cfg.market.infra_decay / tpy)
+        let base = cfg.regions[ri].infrastructure;
+        rs.infrastructure = (base
+            + (rs.infrastructure - base) * (1.0 - cfg.market.infra_decay).powf(1.0 / tpy)
             + 0.01 * infra / per_point.max(1e-9))
         .min(1.0);
         // Reserve fund.

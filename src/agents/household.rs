@@ -185,7 +185,7 @@ pub struct StepParams {
 #[inline]
 pub fn eligible(h: &Household, t: u32, support_ticks: u32) -> bool {
     status::is_poor(h.status)
-        || (h.status == status::EXITED && t + 1 < h.last_exit as u32 + support_ticks)
+        || (h.status == status::EXITED && t < h.last_exit as u32 + support_ticks)
 }
 
 /// Whether the household counts as at risk for social help (poor or vulnerable).
@@ -508,9 +508,9 @@ mod tests {
             last_exit: 10,
             ..Default::default()
         };
-        // exited during tick 9 (last_exit = 10); with a 12-tick window eligible through tick 20
-        assert!(eligible(&h, 20, 12));
-        assert!(!eligible(&h, 21, 12));
+        // exited during tick 9 (last_exit = 10); a 12-tick window covers ticks 10..=21
+        assert!(eligible(&h, 21, 12));
+        assert!(!eligible(&h, 22, 12));
         h.status = status::RELAPSED;
         assert!(eligible(&h, 100, 0));
     }

@@ -212,7 +212,15 @@ pub fn compare(a: &[Vec<YearRow>], b: &[Vec<YearRow>]) -> Vec<CompareRow> {
             let sa = se(&xa);
             let sb = se(&xb);
             let se_d = (sa * sa + sb * sb).sqrt();
-            let df = (xa.len() + xb.len()).saturating_sub(2).max(1);
+            // Welch–Satterthwaite degrees of freedom.
+            let (na, nb) = (xa.len() as f64, xb.len() as f64);
+            let num = (sa * sa + sb * sb).powi(2);
+            let den = sa.powi(4) / (na - 1.0).max(1.0) + sb.powi(4) / (nb - 1.0).max(1.0);
+            let df = if den > 0.0 {
+                (num / den).floor().max(1.0) as usize
+            } else {
+                (xa.len() + xb.len()).saturating_sub(2).max(1)
+            };
             out.push(CompareRow {
                 year: a[0][y].year,
                 measure: name,

@@ -306,18 +306,18 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             format!("must be in [1, 200], got {}", raw.time.years),
         ));
     }
-    let calendar = Calendar {
-        start,
-        step,
-        ticks: raw.time.years * 12 / step.months(),
-        burn_in: raw.time.burn_in_years * 12 / step.months(),
-    };
     if raw.time.burn_in_years > 50 {
         return Err(c.err(
             "time.burn_in_years",
             format!("must be in [0, 50], got {}", raw.time.burn_in_years),
         ));
     }
+    let calendar = Calendar {
+        start,
+        step,
+        ticks: raw.time.years * 12 / step.months(),
+        burn_in: raw.time.burn_in_years * 12 / step.months(),
+    };
     let end = calendar.date(calendar.ticks);
     let tick_in_horizon = |key: &str, s: &str| -> Result<u32, ScenarioError> {
         let ym = c.date(key, s)?;
@@ -341,6 +341,9 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         let k = |f: &str| format!("region[{i}].{f}");
         if r.name.trim().is_empty() {
             return Err(c.err(&k("name"), "must not be empty"));
+        }
+        if ["ALL", "EAST", "WEST"].contains(&r.name.as_str()) {
+            return Err(c.err(&k("name"), format!("`{}` is reserved for the aggregate rows of the outputs (ALL, EAST, WEST); choose another name", r.name)));
         }
         if let Some(j) = raw.region[..i].iter().position(|o| o.name == r.name) {
             return Err(c.err(
@@ -478,6 +481,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             ("procurement", s.procurement),
             ("market", s.market),
             ("labour", s.labour),
+            ("training", s.training),
             ("talent", s.talent),
             ("firms", s.firms),
         ] {
@@ -507,8 +511,11 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         let k = |f: &str| format!("shock[{i}].{f}");
         let start = tick_in_horizon(&k("start"), &s.start)?;
         c.prob(&k("severity"), s.severity)?;
-        if s.months == 0 {
-            return Err(c.err(&k("months"), "must be at least 1"));
+        if s.months == 0 || s.months > 12 * 200 {
+            return Err(c.err(
+                &k("months"),
+                format!("must be in [1, 2400], got {}", s.months),
+            ));
         }
         let regions = if s.regions.is_empty() {
             (0..raw.region.len())
