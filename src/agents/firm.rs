@@ -160,15 +160,7 @@ fn effective_transport(world: &World, cfg: &Config, r: usize) -> f64 {
 pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Streams, t: Tick) {
     let fp = &cfg.firms;
     let tpy = cfg.calendar.ticks_per_year() as f64;
-    for rs in world.regions.iter_mut() {
-        rs.job_demand = 0.0;
-    }
-    for i in 0..world.firms.len() {
-        let r = world.firms.region[i] as usize;
-        let pandemic = world.regions[r].pandemic;
-        world.regions[r].job_demand +=
-            world.firms.capital[i] / fp.capital_per_job * (1.0 - 0.5 * pandemic);
-    }
+    plan_demand(world, cfg);
     for (li, link) in cfg.links.iter().enumerate() {
         if !link.active(t) {
             continue;
