@@ -210,6 +210,10 @@ pub struct BlockAcc {
     pub members_next: f64,
 }
 
+macro_rules! zero_fields {
+    ($self:ident; $($f:ident),*) => { $( $self.$f = 0.0; )* };
+}
+
 macro_rules! add_fields {
     ($self:ident, $o:ident, $w:ident; $($f:ident),*) => { $( $self.$f += $w * $o.$f; )* };
 }
@@ -217,11 +221,13 @@ macro_rules! add_fields {
 impl BlockAcc {
     /// Zeroes the accumulator, keeping its allocation.
     pub fn reset(&mut self) {
-        let hist = std::mem::take(&mut self.hist);
-        *self = BlockAcc {
-            hist,
-            ..BlockAcc::default()
-        };
+        zero_fields!(self; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
+            exited_start, never_poor_start, exits, relapses, entries, ever_exited, ever_relapsed,
+            vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
+            reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            placed, migrated, returned, trained, farm_value, skill, effort, savings,
+            eligible_next, at_risk_next, members_next);
+        self.components = [0.0; 9];
         self.hist.clear();
     }
 
@@ -632,6 +638,17 @@ mod tests {
         }
         let m = h.median();
         assert!((m / 5000.0 - 1.0).abs() < 0.02, "{m}");
+    }
+
+    #[test]
+    fn reset_zeroes_everything() {
+        let mut a = BlockAcc::default();
+        a.n = 3.0;
+        a.components[4] = 2.0;
+        a.members_next = 1.0;
+        a.hist.add(5000.0);
+        a.reset();
+        assert_eq!(a, BlockAcc::default());
     }
 
     #[test]

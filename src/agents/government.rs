@@ -26,8 +26,6 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         rs.east_training_places = 0.0;
         rs.market_reach = 0.0;
     }
-    let (mut labour_tot, mut market_tot, mut proc_tot) =
-        (vec_zero(cfg), vec_zero(cfg), vec_zero(cfg));
     for (li, link) in cfg.links.iter().enumerate() {
         let ls = &mut world.links[li];
         ls.fiscal_aid = 0.0;
@@ -49,16 +47,13 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         let rs = &mut world.regions[w];
         let labour = c.labour_demand * scales.labour * d;
         rs.coop_labour_demand += labour;
-        labour_tot[w] += labour;
         ls.labour_share = labour;
         let proc = c.procurement * scales.procurement * d / tpy;
         rs.procurement_budget += proc;
-        proc_tot[w] += proc;
         ls.procurement_share = proc;
         rs.east_training_places += c.training_places * scales.training * d / tpy;
         let reach = c.market_access * scales.market;
         rs.market_reach += reach;
-        market_tot[w] += reach;
         ls.market_share = reach;
         let to_west = c.talent_to_west * scales.talent / tpy;
         let to_east = c.talent_to_east * scales.talent / tpy;
@@ -68,13 +63,14 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         world.flows.add(li, Channel::TalentToWest, to_west);
         world.flows.add(li, Channel::TalentToEast, to_east);
     }
-    // Normalise link shares within each western region.
+    // Normalise link shares within each western region (the region totals are the sums of
+    // the links' contributions accumulated above).
     for (li, link) in cfg.links.iter().enumerate() {
-        let w = link.west;
+        let rs = &world.regions[link.west];
         let ls = &mut world.links[li];
-        ls.labour_share = share(ls.labour_share, labour_tot[w]);
-        ls.market_share = share(ls.market_share, market_tot[w]);
-        ls.procurement_share = share(ls.procurement_share, proc_tot[w]);
+        ls.labour_share = share(ls.labour_share, rs.coop_labour_demand);
+        ls.market_share = share(ls.market_share, rs.market_reach);
+        ls.procurement_share = share(ls.procurement_share, rs.procurement_budget);
     }
     for (ri, rs) in world.regions.iter_mut().enumerate() {
         let digital = cfg.regions[ri].digital_access;
@@ -83,10 +79,6 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         let half = cfg.market.talent_half * rs.real_households / 1000.0;
         rs.talent_index = rs.talent_stock / (rs.talent_stock + half.max(1e-9));
     }
-}
-
-fn vec_zero(cfg: &Config) -> Vec<f64> {
-    vec![0.0; cfg.regions.len()]
 }
 
 fn share(x: f64, total: f64) -> f64 {
