@@ -642,10 +642,12 @@ mod tests {
 
     #[test]
     fn reset_zeroes_everything() {
-        let mut a = BlockAcc::default();
-        a.n = 3.0;
+        let mut a = BlockAcc {
+            n: 3.0,
+            members_next: 1.0,
+            ..BlockAcc::default()
+        };
         a.components[4] = 2.0;
-        a.members_next = 1.0;
         a.hist.add(5000.0);
         a.reset();
         assert_eq!(a, BlockAcc::default());
