@@ -426,7 +426,8 @@ pub struct FirmParams {
     /// Logistic slope of the entry decision in the expected-return gap.
     pub entry_slope: f64,
     /// Share of eastern firm profits paid to villagers under benefit linkage
-    /// (land and asset rents, dividends), when `policy.dividend_share > 0`.
+    /// (land and asset rents, dividends), when benefit linkage is on
+    /// (`policy.dividend_share > 0` or `policy.guaranteed_return > 0`).
     pub linked_profit_share: f64,
     /// Productivity boost of firms per unit of the talent index.
     pub talent_productivity: f64,

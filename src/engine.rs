@@ -1,6 +1,6 @@
 //! The explicit step: advances a caller-owned [`World`] by one tick under a [`Config`],
-//! drawing from [`Streams`] and reporting into a [`Recorder`]. The order of phases is the
-//! schedule of ODD §3.
+//! drawing from [`Streams`] and reporting into a [`Recorder`]. The numbered phases below are
+//! the twelve phases of the schedule in ODD §3.
 
 use rayon::prelude::*;
 
@@ -52,28 +52,28 @@ pub fn step(
         }
     }
 
-    // 2. Eastern governments and social organisations deliver; 3. western governments allocate.
+    // 2–4. Eastern governments deliver, social organisations donate, western governments allocate.
     government::east_deliver(world, cfg, &phase, t);
     government::social_donate(world, cfg, &phase, t);
     government::west_allocate(world, cfg, streams, t);
 
-    // 4. Firms plan: labour demand and entry decisions.
+    // 5. Firms plan: labour demand and entry decisions.
     firm::plan(world, cfg, &phase, streams, t);
 
-    // 5. Markets set this tick's household rates from last tick's counts.
+    // 6. Markets set this tick's household rates from last tick's counts.
     set_rates(world, cfg);
 
-    // 6. Household phase, in parallel over fixed blocks with block-keyed streams.
+    // 7. Household phase, in parallel over fixed blocks with block-keyed streams.
     let params = step_params(cfg, t);
     household_phase(world, cfg, streams, Purpose::Households, t, &params);
 
-    // 7. Settle household money flows in the ledger and record labour and product flows.
+    // 8. Settle household money flows in the ledger and record labour and product flows.
     settle_households(world, cfg, t);
 
-    // 8. Firms produce, pay, share profits and decide exits.
+    // 9. Firms produce, pay, share profits and decide exits.
     firm::produce(world, cfg);
 
-    // 9. Year end: the centre's assessment.
+    // 10. Year end: the centre's assessment.
     if cfg.calendar.is_year_end(t) {
         government::centre_assess(world, cfg, t);
         if rec.wants_panel() {
@@ -81,10 +81,10 @@ pub fn step(
         }
     }
 
-    // 10. Structural changes at the tick boundary.
+    // 11. Structural changes at the tick boundary.
     firm::apply_changes(world, cfg);
 
-    // 11. Report measures, flows and link state.
+    // 12. Report measures, flows and link state.
     report(world, cfg, t, scratch, rec);
     world.flows.clear();
     world.tick += 1;

@@ -2,10 +2,11 @@
 //!
 //! Layers, inner to outer (see `docs/ARCHITECTURE.md`):
 //! - core: [`time`], [`config`], [`rng`], [`ledger`], [`world`], [`agents`], [`engine`],
-//!   [`metrics`] — no I/O, no polars, plotters, indicatif or clap;
-//! - [`scenario`]: TOML files to a validated [`config::Config`];
-//! - edges: [`output`] (tables), [`plot`] (charts), [`batch`] (replicates, comparisons),
-//!   [`cli`] (commands).
+//!   [`metrics`], [`survival`] — no I/O, no polars, plotters, indicatif or clap;
+//! - [`scenario`]: TOML files to a validated [`config::Config`]; [`experiment`]: batch files
+//!   to a run list;
+//! - edges: [`output`] (tables), [`batch`] (replicates, comparisons, batch runs, merge,
+//!   summaries), [`plot`] (charts), [`report`] (HTML report), [`cli`] (commands).
 
 pub mod agents;
 pub mod batch;

@@ -533,12 +533,11 @@ impl Channel {
     pub fn kind(self) -> (Flow, Direction) {
         use Direction::*;
         match self {
-            Channel::FiscalAid | Channel::Donations | Channel::Investment => {
-                (Flow::Capital, EastToWest)
-            }
-            Channel::Profits | Channel::Disinvestment | Channel::Remittances => {
-                (Flow::Capital, WestToEast)
-            }
+            Channel::FiscalAid
+            | Channel::Donations
+            | Channel::Investment
+            | Channel::Remittances => (Flow::Capital, EastToWest),
+            Channel::Profits | Channel::Disinvestment => (Flow::Capital, WestToEast),
             Channel::Placements | Channel::Migration | Channel::MigrantStock => {
                 (Flow::Labour, WestToEast)
             }
@@ -638,6 +637,22 @@ mod tests {
         }
         let m = h.median();
         assert!((m / 5000.0 - 1.0).abs() < 0.02, "{m}");
+    }
+
+    #[test]
+    fn money_flows_point_the_way_money_moves() {
+        assert_eq!(
+            Channel::Remittances.kind(),
+            (Flow::Capital, Direction::EastToWest)
+        );
+        assert_eq!(
+            Channel::Profits.kind(),
+            (Flow::Capital, Direction::WestToEast)
+        );
+        assert_eq!(
+            Channel::FiscalAid.kind(),
+            (Flow::Capital, Direction::EastToWest)
+        );
     }
 
     #[test]

@@ -246,9 +246,13 @@ pub fn key_table(metrics: &[Part], flows: &[Part]) -> Result<Vec<KeyRow>, DataEr
         };
         let g = |m: &BTreeMap<String, f64>, k: &str| m.get(k).copied().unwrap_or(f64::NAN);
         // Mean annual relapse rate over all assessments with households at risk.
+        // Mean annual relapse rate over the annual assessments (the year's last tick) at
+        // which some household was at risk (the rate is NaN when none was).
+        let tpy =
+            data::ticks_per_year(&data::decimal_years(&p.df, &p.dir.join("metrics.parquet"))?);
         let annual: Vec<f64> = rows
             .iter()
-            .filter(|(_, m)| g(m, "relapses") > 0.0 || g(m, "relapse_rate") > 0.0)
+            .filter(|(t, m)| (t + 1) % tpy == 0 && g(m, "relapse_rate").is_finite())
             .map(|(_, m)| g(m, "relapse_rate"))
             .collect();
         let relapse = if annual.is_empty() {

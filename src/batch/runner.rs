@@ -647,7 +647,7 @@ pub fn summarize(out: &Path) -> Result<PathBuf, BatchError> {
         .map(|m| df.column(m).and_then(|c| c.f64().cloned()))
         .collect::<PolarsResult<_>>()
         .map_err(&e)?;
-    // Group rows by (scenario, point, tick, region) in first-seen order.
+    // Group rows by (scenario, point, tick, region), in sorted key order.
     let mut groups: std::collections::BTreeMap<(String, u32, u32, String), Vec<usize>> =
         std::collections::BTreeMap::new();
     for i in 0..df.height() {

@@ -362,7 +362,8 @@ pub fn curves(parts: &[Part], metric: &str, region: &str) -> Result<Vec<Curve>, 
         .collect())
 }
 
-fn ticks_per_year(xs: &[f64]) -> u32 {
+/// Ticks per year inferred from the spacing of decimal-year dates (12, 4 or 1).
+pub fn ticks_per_year(xs: &[f64]) -> u32 {
     let mut d: Vec<f64> = xs
         .windows(2)
         .map(|w| w[1] - w[0])
