@@ -105,14 +105,19 @@ fn jobs_and_shards_give_identical_merged_outputs() {
     assert!(a.join("summary.parquet").metadata().unwrap().len() > 1000);
 }
 
+/// Runs whose every kept table (metrics and links) has been written.
 fn count_parts(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("parts/metrics"))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
-                .count()
-        })
-        .unwrap_or(0)
+    let ids = |t: &str| -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(dir.join("parts").join(t))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .filter(|n| n.starts_with("part-") && n.ends_with(".parquet"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    ids("metrics").intersection(&ids("links")).count()
 }
 
 #[test]
