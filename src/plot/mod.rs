@@ -306,31 +306,32 @@ where
     }
 }
 
+/// Draws `spec` on a fresh white drawing area and presents it.
+fn draw_into<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec<'_>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    draw_spec(&root, spec)?;
+    root.present().map_err(err)
+}
+
+/// Renders `spec` as `stem.png` and `stem.svg`.
 fn render_both(stem: &Path, size: (u32, u32), spec: &Spec<'_>) -> Result<Vec<PathBuf>, PlotError> {
     register_font();
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
-    let res = {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(err)
-            .and_then(|_| draw_spec(&root, spec))
-            .and_then(|_| root.present().map_err(err))
-    };
-    res.map_err(|message| PlotError {
-        path: png.clone(),
-        message,
+    draw_into(BitMapBackend::new(&png, size).into_drawing_area(), spec).map_err(|message| {
+        PlotError {
+            path: png.clone(),
+            message,
+        }
     })?;
-    let res = {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(err)
-            .and_then(|_| draw_spec(&root, spec))
-            .and_then(|_| root.present().map_err(err))
-    };
-    res.map_err(|message| PlotError {
-        path: svg.clone(),
-        message,
+    draw_into(SVGBackend::new(&svg, size).into_drawing_area(), spec).map_err(|message| {
+        PlotError {
+            path: svg.clone(),
+            message,
+        }
     })?;
     Ok(vec![png, svg])
 }
