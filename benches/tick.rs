@@ -4,11 +4,11 @@
 //! `two_way_market` scenario (monthly ticks) scaled to the given number of western households.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use xiezuo::engine::{step, Scratch};
-use xiezuo::metrics::NullRecorder;
-use xiezuo::rng::Streams;
+use xiezuo::model::engine::{step, Scratch};
+use xiezuo::model::recorder::NullRecorder;
+use xiezuo::model::rng::Streams;
 use xiezuo::scenario::load_builtin;
-use xiezuo::world::World;
+use xiezuo::model::world::World;
 
 fn bench_tick(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick");

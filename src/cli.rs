@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::batch::{self, CompareRow, YearRow};
+use crate::batch::replicate;
+use crate::output::compare::{self, CompareRow, YearRow};
 use crate::output::{self, Format, OutputError};
 use crate::scenario::{self, Loaded, ScenarioError};
 
@@ -25,7 +26,7 @@ pub enum CliError {
     Usage(String),
     /// The batch file is invalid.
     #[error(transparent)]
-    Experiment(#[from] crate::experiment::ExperimentError),
+    Experiment(#[from] crate::batch::experiment::ExperimentError),
     /// A batch could not run or merge.
     #[error(transparent)]
     Batch(#[from] crate::batch::runner::BatchError),
@@ -41,7 +42,7 @@ pub enum CliError {
     },
     /// Charts or the report could not be made.
     #[error(transparent)]
-    Report(#[from] crate::report::ReportError),
+    Report(#[from] crate::present::report::ReportError),
 }
 
 impl CliError {
@@ -276,7 +277,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             resume,
             shard,
         } => {
-            let exp = crate::experiment::Experiment::load(&file)?;
+            let exp = crate::batch::experiment::Experiment::load(&file)?;
             let shard = match shard {
                 None => None,
                 Some(s) => Some(parse_shard(&s)?),
@@ -347,16 +348,16 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
                 })?;
             }
             let by = match by {
-                ByArg::Scenario => crate::report::By::Scenario,
-                ByArg::Region => crate::report::By::Region,
+                ByArg::Scenario => crate::present::report::By::Scenario,
+                ByArg::Region => crate::present::report::By::Region,
             };
-            for f in crate::report::plot_metric(&dir, &metric, by, &region, &stem)? {
+            for f in crate::present::report::plot_metric(&dir, &metric, by, &region, &stem)? {
                 println!("wrote {}", f.display());
             }
             Ok(())
         }
         Command::Report { dir } => {
-            let p = crate::report::write_report(&dir)?;
+            let p = crate::present::report::write_report(&dir)?;
             println!("wrote {}", p.display());
             Ok(())
         }
@@ -417,7 +418,7 @@ fn run_command(
 ) -> Result<(), CliError> {
     output::prepare_dir(out, force)?;
     let cfg = &l.config;
-    let res = batch::run_one(cfg, panel);
+    let res = replicate::run_one(cfg, panel);
     let files = output::write_run(out, cfg, &res.recorder, format)?;
     output::write_text(out, "scenario.resolved.toml", &resolved_text(l))?;
     let manifest = manifest(
@@ -428,7 +429,7 @@ fn run_command(
         res.world.firms.len(),
     );
     output::write_text(out, "manifest.json", &manifest)?;
-    let rows = batch::yearly(cfg, &res.recorder);
+    let rows = compare::yearly(cfg, &res.recorder);
     println!(
         "scenario `{}` ({} households, seed {}), {:.2} s",
         cfg.name,
@@ -538,17 +539,17 @@ fn compare_command(
     }
     output::prepare_dir(out, force)?;
     let start = Instant::now();
-    let ra = batch::replicates(&a.config, n, true);
-    let rb = batch::replicates(&b.config, n, true);
+    let ra = replicate::replicates(&a.config, n, true);
+    let rb = replicate::replicates(&b.config, n, true);
     let ya: Vec<Vec<YearRow>> = ra
         .iter()
-        .map(|r| batch::yearly(&a.config, &r.recorder))
+        .map(|r| compare::yearly(&a.config, &r.recorder))
         .collect();
     let yb: Vec<Vec<YearRow>> = rb
         .iter()
-        .map(|r| batch::yearly(&b.config, &r.recorder))
+        .map(|r| compare::yearly(&b.config, &r.recorder))
         .collect();
-    let rows = batch::compare(&ya, &yb);
+    let rows = compare::compare(&ya, &yb);
     let (na, nb) = (&a.config.name, &b.config.name);
     println!(
         "compare: A = `{na}`, B = `{nb}`, {n} replicates each, {:.1} s",
@@ -564,7 +565,7 @@ fn compare_command(
             output::prepare_dir(&rdir, true)?;
             output::write_run(
                 &rdir,
-                &batch::replicate_config(&l.config, i as u32),
+                &replicate::replicate_config(&l.config, i as u32),
                 &r.recorder,
                 format,
             )?;
@@ -577,7 +578,7 @@ fn compare_command(
     })?;
     let path = output::write_frame(out, "comparison", &mut df, format)?;
     let seeds: Vec<u64> = (0..n)
-        .map(|i| batch::replicate_config(&a.config, i).seed)
+        .map(|i| replicate::replicate_config(&a.config, i).seed)
         .collect();
     output::write_text(
         out,
@@ -596,7 +597,7 @@ fn compare_command(
         out.display()
     );
     if format == Format::Parquet {
-        let report = crate::report::write_report(out)?;
+        let report = crate::present::report::write_report(out)?;
         println!("charts: {}/report/*.png (and .svg, .csv)", out.display());
         println!("report: {}", report.display());
     } else {

@@ -1,14 +1,14 @@
 //! Property tests: money and people are conserved, whatever the parameters.
 
 use proptest::prelude::*;
-use xiezuo::engine::{step, Scratch};
-use xiezuo::ledger::Account;
-use xiezuo::metrics::NullRecorder;
-use xiezuo::rng::Streams;
+use xiezuo::model::engine::{step, Scratch};
+use xiezuo::model::ledger::Account;
+use xiezuo::model::recorder::NullRecorder;
+use xiezuo::model::rng::Streams;
 use xiezuo::scenario::load_builtin;
-use xiezuo::world::World;
+use xiezuo::model::world::World;
 
-fn small(overrides: Vec<String>) -> xiezuo::config::Config {
+fn small(overrides: Vec<String>) -> xiezuo::model::config::Config {
     let mut o = vec![
         "region.Upland.households=700".to_string(),
         "region.Coastal.households=150".to_string(),

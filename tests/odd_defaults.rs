@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use xiezuo::config::{
+use xiezuo::model::config::{
     CentreParams, FirmParams, HouseholdParams, MarketParams, PhaseScales, Policy, PovertyParams,
     Region, SocialParams,
 };

@@ -39,8 +39,8 @@ proptest! {
             if c.total_households() <= 30_000 {
                 c.calendar.ticks = c.calendar.ticks.min(2);
                 c.calendar.burn_in = 0;
-                let mut rec = xiezuo::metrics::NullRecorder;
-                let w = xiezuo::engine::run(c, &mut rec);
+                let mut rec = xiezuo::model::recorder::NullRecorder;
+                let w = xiezuo::model::run::run(c, &mut rec);
                 prop_assert_eq!(w.tick, c.calendar.ticks);
             }
         }

@@ -12,8 +12,8 @@ fuzz_target!(|data: &[u8]| {
         if c.total_households() <= 5_000 {
             c.calendar.ticks = c.calendar.ticks.min(3);
             c.calendar.burn_in = c.calendar.burn_in.min(1);
-            let mut rec = xiezuo::metrics::NullRecorder;
-            let _ = xiezuo::engine::run(c, &mut rec);
+            let mut rec = xiezuo::model::metrics::NullRecorder;
+            let _ = xiezuo::model::run::run(c, &mut rec);
         }
     }
 });

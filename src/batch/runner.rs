@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 
-use crate::experiment::{value_text, Experiment, RunSpec};
-use crate::output::{self, Format, OutputError, TableRecorder};
+use crate::batch::experiment::{value_text, Experiment, RunSpec};
+use crate::output::{self, read_parquet, Format, OutputError, TableRecorder};
 
 /// Errors of the batch layer (a failed run is not one: it is recorded and the batch goes on).
 #[derive(Debug, thiserror::Error)]
@@ -326,7 +326,7 @@ fn execute_run(exp: &Experiment, run: &RunSpec, out: &Path) -> Result<Option<Str
     };
     let cfg = &loaded.config;
     let mut rec = TableRecorder::new(cfg, false);
-    crate::engine::run(cfg, &mut rec);
+    crate::model::run::run(cfg, &mut rec);
     for table in &exp.keep.tables {
         let df = match table.as_str() {
             "metrics" => output::metrics_frame(cfg, &rec.metrics),
@@ -350,7 +350,7 @@ fn execute_run(exp: &Experiment, run: &RunSpec, out: &Path) -> Result<Option<Str
 fn keep_rows(
     df: DataFrame,
     exp: &Experiment,
-    cfg: &crate::config::Config,
+    cfg: &crate::model::config::Config,
     table: &str,
 ) -> PolarsResult<DataFrame> {
     let tpy = cfg.calendar.ticks_per_year();
@@ -593,12 +593,6 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
     }
     out.sort();
     Ok(out)
-}
-
-/// Reads a Parquet file into a frame.
-pub fn read_parquet(path: &Path) -> Result<DataFrame, OutputError> {
-    let f = fs::File::open(path).map_err(io_err(path))?;
-    ParquetReader::new(f).finish().map_err(table_err(path))
 }
 
 /// Summarises a merged batch: mean, 95% CI half-width and count across replicates of every

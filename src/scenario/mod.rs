@@ -14,7 +14,7 @@ use std::path::Path;
 pub use error::ScenarioError;
 pub use source::{builtin, line_of, BUILTIN};
 
-use crate::config::Config;
+use crate::model::config::Config;
 
 /// A loaded scenario: the validated configuration plus what produced it.
 #[derive(Debug, Clone)]

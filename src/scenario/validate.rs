@@ -5,11 +5,11 @@ use serde::Deserialize;
 use super::error::{suggest, ScenarioError};
 use super::source::Document;
 use super::Loaded;
-use crate::config::{
+use crate::model::config::{
     CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase,
     PhaseScales, Policy, PovertyParams, Region, Shock, ShockKind, Side, SocialParams,
 };
-use crate::time::{Calendar, Step, YearMonth};
+use crate::model::time::{Calendar, Step, YearMonth};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

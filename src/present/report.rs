@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::batch::mean_ci;
-use crate::plot::data::{self, Curve, DataError, Part};
-use crate::plot::{self, Marker, Panel, PlotError};
-use crate::survival::kaplan_meier;
+use crate::stats::mean_ci;
+use crate::present::data::{self, Curve, DataError, Part};
+use crate::present::chart::{self, Marker, Panel, PlotError};
+use crate::stats::survival::kaplan_meier;
 
 /// Errors making charts or the report.
 #[derive(Debug, thiserror::Error)]
@@ -93,9 +93,9 @@ pub fn markers(parts: &[Part]) -> Vec<Marker> {
         }
         for s in &c.shocks {
             let name = match s.kind {
-                crate::config::ShockKind::Pandemic => "pandemic",
-                crate::config::ShockKind::PriceCollapse => "price collapse",
-                crate::config::ShockKind::Disaster => "disaster",
+                crate::model::config::ShockKind::Pandemic => "pandemic",
+                crate::model::config::ShockKind::PriceCollapse => "price collapse",
+                crate::model::config::ShockKind::Disaster => "disaster",
             };
             let m = Marker {
                 x: dec(s.start),

@@ -8,13 +8,13 @@
 
 use rand::Rng;
 
-use crate::agents::firm::{FirmChange, FirmKind};
-use crate::config::{Config, PhaseScales};
-use crate::ledger::Account;
-use crate::metrics::Channel;
-use crate::rng::{Purpose, Streams};
-use crate::time::Tick;
-use crate::world::World;
+use crate::model::firms::{FirmChange, FirmKind};
+use crate::model::config::{Config, PhaseScales};
+use crate::model::ledger::Account;
+use crate::model::flows::Channel;
+use crate::model::rng::{Purpose, Streams};
+use crate::model::time::Tick;
+use crate::model::world::World;
 
 /// Eastern governments (and their societies) deliver this tick's inputs along every active
 /// link: fiscal aid, procurement budgets, labour demand, training places and talent.

@@ -1,18 +1,19 @@
 //! The state of one run: households, firms, region and link state, accounts. Owned by the
-//! caller and advanced by [`crate::engine::step`].
+//! caller and advanced by [`crate::model::engine::step`].
 
 use std::ops::Range;
 
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 
-use crate::agents::firm::{FirmChange, FirmKind, Firms};
-use crate::agents::household::{flags, status, Household, Rates};
-use crate::config::{Config, Side};
-use crate::ledger::Ledger;
-use crate::metrics::{BlockAcc, Channel};
-use crate::rng::{Purpose, Streams};
-use crate::time::Tick;
+use crate::model::firms::{FirmChange, FirmKind, Firms};
+use crate::model::agents::household::{flags, status, Household, Rates};
+use crate::model::config::{Config, Side};
+use crate::model::ledger::Ledger;
+use crate::model::accum::BlockAcc;
+use crate::model::flows::Channel;
+use crate::model::rng::{Purpose, Streams};
+use crate::model::time::Tick;
 
 /// Households per block: the unit of parallel work and of random-stream keying.
 pub const BLOCK: usize = 2048;
@@ -210,8 +211,8 @@ impl World {
                 .map(|i| firms.capital[i])
                 .sum();
             ledger.transfer(
-                crate::ledger::Account::Treasury(ri),
-                crate::ledger::Account::Firms(ri),
+                crate::model::ledger::Account::Treasury(ri),
+                crate::model::ledger::Account::Firms(ri),
                 k,
             );
         }
@@ -248,11 +249,11 @@ impl World {
                 let idle = h.farm_workers() as f64;
                 a.seekers_se += idle * (h.skill * h.effort) as f64;
                 a.train_eligible += (h.workers - h.migrants) as f64;
-                if crate::agents::household::eligible(h, 0, support) {
+                if crate::model::agents::household::eligible(h, 0, support) {
                     a.eligible_next += 1.0;
                     a.post_seekers += idle;
                 }
-                if crate::agents::household::at_risk(h) {
+                if crate::model::agents::household::at_risk(h) {
                     a.at_risk_next += 1.0;
                 }
                 if h.flags & flags::EVER_POOR != 0 {
@@ -282,11 +283,11 @@ impl World {
             let w = cfg.regions[ri].weight;
             let (mut eligible, mut at_risk, mut members, mut post_seekers) = (0.0, 0.0, 0.0, 0.0);
             for h in &self.households[rs.range.clone()] {
-                if crate::agents::household::eligible(h, t, support) {
+                if crate::model::agents::household::eligible(h, t, support) {
                     eligible += 1.0;
                     post_seekers += h.farm_workers() as f64;
                 }
-                if crate::agents::household::at_risk(h) {
+                if crate::model::agents::household::at_risk(h) {
                     at_risk += 1.0;
                 }
                 if h.flags & flags::EVER_POOR != 0 {
@@ -317,7 +318,7 @@ impl World {
 
 fn init_household(
     ri: usize,
-    region: &crate::config::Region,
+    region: &crate::model::config::Region,
     cfg: &Config,
     rng: &mut rand_chacha::ChaCha8Rng,
 ) -> Household {

@@ -2,7 +2,7 @@
 //! firms, governments (eastern, western, centre) and social organisations.
 //!
 //! Each submodule owns one kind's state layout and rules; region-level rules operate on
-//! [`crate::world::World`] and are called by [`crate::engine::step`] in the ODD's order.
+//! [`crate::model::world::World`] and are called by [`crate::model::engine::step`] in the ODD's order.
 
 pub mod firm;
 pub mod government;

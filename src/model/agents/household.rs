@@ -9,7 +9,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use crate::metrics::BlockAcc;
+use crate::model::accum::BlockAcc;
 
 /// Poverty status codes stored in [`Household::status`].
 pub mod status {
@@ -232,11 +232,78 @@ fn draws(rng: &mut ChaCha8Rng, n: u8, p: f32) -> u8 {
     k
 }
 
+/// What the step needs to know about the household as it was at the start of the tick
+/// (ODD §7.4, "definitions at the start of the step").
+#[derive(Debug, Clone, Copy)]
+struct Start {
+    /// Status at the start of the tick.
+    was: u8,
+    /// Eligible for transfers and welfare posts (`E`).
+    eligible: bool,
+    /// At risk, for social help (`A`).
+    at_risk: bool,
+    /// Member of the collective (`M`, EVER_POOR).
+    member: bool,
+}
+
+/// Workers who moved in the labour transitions of this tick.
+#[derive(Debug, Clone, Copy)]
+struct Moves {
+    placed: u8,
+    migrated: u8,
+    returned: u8,
+    trained: bool,
+}
+
+/// This tick's idiosyncratic shocks.
+#[derive(Debug, Clone, Copy)]
+struct Shocks {
+    /// Medical cost incurred this tick (household total).
+    medical: f32,
+    /// Standard normal draw of the farm-income noise.
+    eps: f32,
+    /// Hit by illness or disaster (own or common): the reserve fund may top up.
+    shocked: bool,
+}
+
+/// This tick's income, household total, by component.
+#[derive(Debug, Clone, Copy)]
+struct Income {
+    farm: f32,
+    procurement: f32,
+    wage: f32,
+    post: f32,
+    remit: f32,
+    transfer: f32,
+    dividend: f32,
+    social: f32,
+    /// Sum of the components above.
+    gross: f32,
+    /// Medical cost covered by health services.
+    covered: f32,
+    /// Reserve-fund top-up.
+    topup: f32,
+    /// Net income after out-of-pocket medical costs and the top-up.
+    net: f32,
+}
+
+/// The poverty measurement at the end of the tick.
+#[derive(Debug, Clone, Copy)]
+struct Status {
+    /// Trailing-year income below the line.
+    poor: bool,
+    /// Flagged vulnerable.
+    vulnerable: bool,
+    /// Probability of being poor, `Φ((ln z − m)/sd)` (0 when poor).
+    vuln: f64,
+}
+
 /// Advances one household by one tick and adds what it did to the block accumulator.
 ///
 /// `ring` is the household's last `tpy` per-capita incomes (per tick); slot `t % tpy` is
-/// overwritten. The order of random draws is fixed (ODD §7.4) so that a re-implementation
-/// reproduces the same numbers from the same streams.
+/// overwritten. The sub-steps are those of ODD §7.4, in its order; the order of random draws
+/// is fixed (the table of §7.4) so that a re-implementation reproduces the same numbers from
+/// the same streams.
 #[inline]
 pub fn step(
     h: &mut Household,
@@ -246,13 +313,32 @@ pub fn step(
     rng: &mut ChaCha8Rng,
     acc: &mut BlockAcc,
 ) {
-    let t = p.tick;
-    let was = h.status;
-    let is_eligible = eligible(h, t, p.support_ticks);
-    let is_at_risk = at_risk(h);
-    let is_member = h.flags & flags::EVER_POOR != 0;
+    let start = Start {
+        was: h.status,
+        eligible: eligible(h, p.tick, p.support_ticks),
+        at_risk: at_risk(h),
+        member: h.flags & flags::EVER_POOR != 0,
+    };
+    let moves = labour_transitions(h, r, p, &start, rng, acc);
+    let shocks = idiosyncratic_shocks(h, r, p, rng);
+    let income = tick_income(h, r, p, &start, &shocks, acc);
+    adjust_effort(h, p, &income);
+    let ln_trailing = update_trailing(h, ring, p, income.net);
+    let status = poverty_status(h, p, start.was, acc);
+    account(h, p, &start, &moves, &shocks, &income, &status, ln_trailing, acc);
+}
 
-    // 1. Labour transitions.
+/// ODD §7.4 part 1, labour transitions (steps 1–10; draws 1–5): migrant returns, job and
+/// post losses, matching of idle workers, training and skill decay.
+#[inline(always)]
+fn labour_transitions(
+    h: &mut Household,
+    r: &Rates,
+    p: &StepParams,
+    start: &Start,
+    rng: &mut ChaCha8Rng,
+    acc: &mut BlockAcc,
+) -> Moves {
     if h.sick_ticks > 0 {
         h.sick_ticks -= 1;
     }
@@ -265,7 +351,7 @@ pub fn step(
     let se = h.skill * h.effort;
     let q_place = (r.p_place * se).min(1.0);
     let q_job = (r.p_job * se).min(1.0 - q_place);
-    let q_post = if is_eligible {
+    let q_post = if start.eligible {
         r.p_post.min(1.0 - q_place - q_job)
     } else {
         0.0
@@ -273,7 +359,7 @@ pub fn step(
     let q_mig = r.p_migrate.min(1.0 - q_place - q_job - q_post);
     let idle = h.farm_workers();
     acc.seekers_se += (idle as f32 * se) as f64;
-    if is_eligible {
+    if start.eligible {
         acc.post_seekers += idle as f64;
     }
     let (mut placed, mut hired, mut posted, mut migrated) = (0u8, 0u8, 0u8, 0u8);
@@ -299,8 +385,23 @@ pub fn step(
     if trained {
         h.skill += p.skill_gain / h.workers as f32;
     }
+    Moves {
+        placed,
+        migrated,
+        returned,
+        trained,
+    }
+}
 
-    // 2. Idiosyncratic shocks.
+/// ODD §7.4 part 2, idiosyncratic shocks (steps 11–14; draws 6–8): illness with its
+/// medical cost, a household disaster, and the farm-income noise.
+#[inline(always)]
+fn idiosyncratic_shocks(
+    h: &mut Household,
+    r: &Rates,
+    p: &StepParams,
+    rng: &mut ChaCha8Rng,
+) -> Shocks {
     let annual_income = h.trailing * h.size as f32;
     let mut medical = 0.0f32;
     if rng.random::<f32>() < p.p_ill {
@@ -312,8 +413,24 @@ pub fn step(
     }
     let eps: f32 = rng.sample::<f32, _>(StandardNormal);
     let shocked = h.sick_ticks > 0 || h.disaster_ticks > 0 || r.common_disaster < 1.0;
+    Shocks {
+        medical,
+        eps,
+        shocked,
+    }
+}
 
-    // 3. Income, household total for this tick.
+/// ODD §7.4 part 3, the tick's income (steps 15–21): components, medical costs paid from
+/// savings then income, the reserve-fund top-up, saving out of income above the line.
+#[inline(always)]
+fn tick_income(
+    h: &mut Household,
+    r: &Rates,
+    p: &StepParams,
+    start: &Start,
+    shocks: &Shocks,
+    acc: &mut BlockAcc,
+) -> Income {
     let mut farm_workers = h.farm_workers() as f32;
     let mut local_workers = h.local as f32;
     if h.sick_ticks > 0 {
@@ -328,25 +445,25 @@ pub fn step(
         farm_mult *= 1.0 - p.disaster_loss;
         h.disaster_ticks -= 1;
     }
-    let noise = (p.noise * eps - 0.5 * p.noise * p.noise).exp();
+    let noise = (p.noise * shocks.eps - 0.5 * p.noise * p.noise).exp();
     let farm = farm_workers * h.farm_base * h.effort * farm_mult * noise / p.tpy as f32;
     let procurement = farm * r.procurement_rate;
     let wage = local_workers * r.wage * h.skill;
     let post = h.posts as f32 * r.post_wage;
     let remit = h.migrants as f32 * r.remittance * h.skill;
-    let transfer = if is_eligible { r.transfer } else { 0.0 };
-    let dividend = if is_member { r.dividend } else { 0.0 };
-    let social = if is_at_risk { r.social_cash } else { 0.0 };
+    let transfer = if start.eligible { r.transfer } else { 0.0 };
+    let dividend = if start.member { r.dividend } else { 0.0 };
+    let social = if start.at_risk { r.social_cash } else { 0.0 };
     let gross = farm + procurement + wage + post + remit + transfer + dividend + social;
-    let covered = medical * r.health_cover;
-    let out_of_pocket = medical - covered;
+    let covered = shocks.medical * r.health_cover;
+    let out_of_pocket = shocks.medical - covered;
     let from_savings = out_of_pocket.min(h.savings);
     h.savings -= from_savings;
     let from_income = out_of_pocket - from_savings;
     let line_tick = p.line * h.size as f32 / p.tpy as f32;
     let mut net = gross - from_income;
     let mut topup = 0.0;
-    if shocked && net < line_tick && r.reserve_ratio > 0.0 {
+    if shocks.shocked && net < line_tick && r.reserve_ratio > 0.0 {
         acc.reserve_claims += (line_tick - net) as f64;
         topup = r.reserve_ratio * (line_tick - net);
         net += topup;
@@ -354,28 +471,56 @@ pub fn step(
     if net > line_tick {
         h.savings += p.saving_rate * (net - line_tick);
     }
+    Income {
+        farm,
+        procurement,
+        wage,
+        post,
+        remit,
+        transfer,
+        dividend,
+        social,
+        gross,
+        covered,
+        topup,
+        net,
+    }
+}
 
-    // 4. Dependency: effort drifts toward 1 − dependency × (transfer share of income).
-    let dependent = transfer + social;
-    let share = if gross > 0.0 {
-        (dependent / gross).min(1.0)
+/// ODD §7.4 part 4, dependency (step 22): effort drifts toward 1 − dependency × (the share
+/// of transfers and social cash in gross income).
+#[inline(always)]
+fn adjust_effort(h: &mut Household, p: &StepParams, income: &Income) {
+    let dependent = income.transfer + income.social;
+    let share = if income.gross > 0.0 {
+        (dependent / income.gross).min(1.0)
     } else {
         0.0
     };
     let target = 1.0 - p.dependency * share;
     h.effort = (h.effort + p.effort_adjust * (target - h.effort)).clamp(0.0, 1.0);
+}
 
-    // 5. Trailing-year income.
-    let slot = (t % p.tpy) as usize;
+/// ODD §7.4 part 5 (step 23): writes this tick's per-capita income into the ring, sums the
+/// trailing year and updates the exponentially weighted mean and variance of its log.
+/// Returns `ln(max(trailing, 1))`.
+#[inline(always)]
+fn update_trailing(h: &mut Household, ring: &mut [f32], p: &StepParams, net: f32) -> f32 {
+    let slot = (p.tick % p.tpy) as usize;
     ring[slot] = net / h.size as f32;
     h.trailing = ring.iter().sum();
     let x = h.trailing.max(1.0).ln();
     let d = x - h.log_mean;
     h.log_mean += p.memory_weight * d;
     h.log_var = (1.0 - p.memory_weight) * (h.log_var + p.memory_weight * d * d);
+    x
+}
 
-    // 6. Poverty status: measured every tick on trailing-year income; the registered
-    // status (exit, relapse, entry) is re-assessed once a year, at the year's last tick.
+/// ODD §7.4 part 6: poverty measured every tick on trailing-year income; the registered
+/// status (exit, relapse, entry) re-assessed at the year's last tick only; vulnerability.
+#[inline(always)]
+fn poverty_status(h: &mut Household, p: &StepParams, was: u8, acc: &mut BlockAcc) -> Status {
+    let t = p.tick;
     let poor = h.trailing < p.line;
     if p.assess {
         let new_status = match (was, poor) {
@@ -418,23 +563,43 @@ pub fn step(
     } else {
         h.flags &= !flags::VULNERABLE;
     }
+    Status {
+        poor,
+        vulnerable,
+        vuln,
+    }
+}
 
-    // 7. Accounting.
+/// ODD §7.4 part 7, accounting into the block accumulator (simulated scale).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn account(
+    h: &Household,
+    p: &StepParams,
+    start: &Start,
+    moves: &Moves,
+    shocks: &Shocks,
+    income: &Income,
+    st: &Status,
+    ln_trailing: f32,
+    acc: &mut BlockAcc,
+) {
+    let t = p.tick;
     acc.n += 1.0;
-    match was {
+    match start.was {
         status::NEVER_POOR => acc.never_poor_start += 1.0,
         status::EXITED => acc.exited_start += 1.0,
         _ => acc.poor_start += 1.0,
     }
-    if poor {
+    if st.poor {
         let g = ((p.line - h.trailing) / p.line).clamp(0.0, 1.0) as f64;
         acc.poor += 1.0;
         acc.gap += g;
         acc.gap2 += g * g;
     } else {
         acc.nonpoor += 1.0;
-        acc.vuln_sum += vuln;
-        if vulnerable {
+        acc.vuln_sum += st.vuln;
+        if st.vulnerable {
             acc.vulnerable += 1.0;
         }
     }
@@ -446,31 +611,31 @@ pub fn step(
     }
     let y = h.trailing.max(1.0) as f64;
     acc.income += y;
-    acc.income_ylny += y * x as f64;
-    acc.hist.add_ln(y, x as f64);
+    acc.income_ylny += y * ln_trailing as f64;
+    acc.hist.add_ln(y, ln_trailing as f64);
     let comps = &mut acc.components;
-    comps[0] += farm as f64;
-    comps[1] += procurement as f64;
-    comps[2] += wage as f64;
-    comps[3] += post as f64;
-    comps[4] += remit as f64;
-    comps[5] += transfer as f64;
-    comps[6] += dividend as f64;
-    comps[7] += social as f64;
-    comps[8] += topup as f64;
-    acc.medical += medical as f64;
-    acc.medical_covered += covered as f64;
-    acc.medical_claims += medical as f64;
+    comps[0] += income.farm as f64;
+    comps[1] += income.procurement as f64;
+    comps[2] += income.wage as f64;
+    comps[3] += income.post as f64;
+    comps[4] += income.remit as f64;
+    comps[5] += income.transfer as f64;
+    comps[6] += income.dividend as f64;
+    comps[7] += income.social as f64;
+    comps[8] += income.topup as f64;
+    acc.medical += shocks.medical as f64;
+    acc.medical_covered += income.covered as f64;
+    acc.medical_claims += shocks.medical as f64;
     acc.local += h.local as f64;
     acc.migrants += h.migrants as f64;
     acc.posts += h.posts as f64;
     acc.workers += h.workers as f64;
     acc.persons += h.size as f64;
-    acc.placed += placed as f64;
-    acc.migrated += migrated as f64;
-    acc.returned += returned as f64;
-    acc.trained += trained as u8 as f64;
-    acc.farm_value += farm as f64;
+    acc.placed += moves.placed as f64;
+    acc.migrated += moves.migrated as f64;
+    acc.returned += moves.returned as f64;
+    acc.trained += moves.trained as u8 as f64;
+    acc.farm_value += income.farm as f64;
     acc.skill += h.skill as f64;
     acc.effort += h.effort as f64;
     acc.savings += h.savings as f64;

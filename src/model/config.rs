@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::time::{Calendar, Tick};
+use crate::model::time::{Calendar, Tick};
 
 /// Which side of a pairing a region is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

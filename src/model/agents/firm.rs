@@ -7,118 +7,13 @@
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
-use crate::config::{Config, PhaseScales};
-use crate::ledger::Account;
-use crate::metrics::Channel;
-use crate::rng::{Purpose, Streams};
-use crate::time::Tick;
-use crate::world::World;
-
-/// What kind of firm a record is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FirmKind {
-    /// An eastern enterprise's plant in a western region ("east enterprise + west resources").
-    East,
-    /// The region's pre-existing local firm sector (one aggregate record per region).
-    Local,
-    /// A village cooperative built from collective industry funds.
-    Cooperative,
-}
-
-/// The firm population as columns (struct of arrays).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Firms {
-    /// Host region.
-    pub region: Vec<u16>,
-    /// Link through which an eastern firm came (`u32::MAX` for local firms and cooperatives).
-    pub link: Vec<u32>,
-    /// Kind.
-    pub kind: Vec<FirmKind>,
-    /// Capital, real yuan.
-    pub capital: Vec<f64>,
-    /// Capital at entry.
-    pub initial_capital: Vec<f64>,
-    /// Exponentially weighted annualised return on capital.
-    pub avg_return: Vec<f64>,
-    /// Consecutive ticks with `avg_return` below the hurdle.
-    pub low_ticks: Vec<u32>,
-}
-
-/// A structural change to apply at the tick boundary.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FirmChange {
-    /// A new firm.
-    Enter {
-        /// Host region.
-        region: u16,
-        /// Link (eastern firms) or `u32::MAX`.
-        link: u32,
-        /// Kind.
-        kind: FirmKind,
-        /// Capital.
-        capital: f64,
-        /// Expected return at entry (seeds `avg_return`).
-        expected_return: f64,
-    },
-    /// Firm at this index leaves.
-    Exit(usize),
-}
-
-impl Firms {
-    /// Number of firms.
-    pub fn len(&self) -> usize {
-        self.region.len()
-    }
-
-    /// Whether there are no firms.
-    pub fn is_empty(&self) -> bool {
-        self.region.is_empty()
-    }
-
-    /// Appends a firm.
-    pub fn push(
-        &mut self,
-        region: u16,
-        link: u32,
-        kind: FirmKind,
-        capital: f64,
-        expected_return: f64,
-    ) {
-        self.region.push(region);
-        self.link.push(link);
-        self.kind.push(kind);
-        self.capital.push(capital);
-        self.initial_capital.push(capital);
-        self.avg_return.push(expected_return);
-        self.low_ticks.push(0);
-    }
-
-    /// Removes the firms whose indices are in `exits` (sorted, unique), keeping order.
-    pub fn remove_sorted(&mut self, exits: &[usize]) {
-        if exits.is_empty() {
-            return;
-        }
-        let mut keep = vec![true; self.len()];
-        for &i in exits {
-            keep[i] = false;
-        }
-        macro_rules! retain_col {
-            ($($c:ident),*) => {$(
-                let mut it = keep.iter();
-                self.$c.retain(|_| *it.next().expect("same length"));
-            )*};
-        }
-        retain_col!(
-            region,
-            link,
-            kind,
-            capital,
-            initial_capital,
-            avg_return,
-            low_ticks
-        );
-    }
-}
+use crate::model::config::{Config, PhaseScales};
+use crate::model::ledger::Account;
+use crate::model::flows::Channel;
+use crate::model::rng::{Purpose, Streams};
+use crate::model::time::Tick;
+use crate::model::firms::{FirmChange, FirmKind};
+use crate::model::world::World;
 
 /// Annualised return on capital of a firm in a region, per unit of capital:
 /// `fill × (A·λ·(1 − x·τ)·(1 − π/2) − 1) · w·s / k − δ + ι·c`, see ODD §7.6.

@@ -4,16 +4,17 @@
 
 use rayon::prelude::*;
 
-use crate::agents::household::{self, Rates, StepParams};
-use crate::agents::{firm, government};
-use crate::config::{Config, ShockKind, Side};
-use crate::ledger::Account;
-use crate::metrics::{
-    theil_decomposition, BlockAcc, Channel, LinkReport, Measures, Recorder, Scope, SystemMeasures,
-};
-use crate::rng::{Purpose, Streams};
-use crate::time::Tick;
-use crate::world::{World, BLOCK};
+use crate::model::agents::household::{self, Rates, StepParams};
+use crate::model::agents::{firm, government};
+use crate::model::config::{Config, ShockKind, Side};
+use crate::model::ledger::Account;
+use crate::model::accum::BlockAcc;
+use crate::model::flows::Channel;
+use crate::model::metrics::{theil_decomposition, Measures, Scope, SystemMeasures};
+use crate::model::recorder::{LinkReport, Recorder};
+use crate::model::rng::{Purpose, Streams};
+use crate::model::time::Tick;
+use crate::model::world::{World, BLOCK};
 
 /// Scratch space reused across ticks so the step does not allocate.
 #[derive(Debug, Clone, Default)]
@@ -131,14 +132,28 @@ pub fn household_phase(
 /// no shocks and no recording, so that incomes, savings, jobs and migration settle into the
 /// model's own dynamics before tick 0; then registers each household as poor or never poor
 /// from its trailing-year income. Firms and accounts are left as initialised.
+///
+/// The same as [`burn_in_step`] for `k` in `0..burn_in`, then [`register_after_burn_in`].
 pub fn burn_in(world: &mut World, cfg: &Config, streams: &Streams) {
     for k in 0..cfg.calendar.burn_in {
-        firm::plan_demand(world, cfg);
-        set_rates(world, cfg);
-        let mut params = step_params(cfg, k);
-        params.assess = false;
-        household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
+        burn_in_step(world, cfg, streams, k);
     }
+    register_after_burn_in(world, cfg);
+}
+
+/// Burn-in tick `k`: local labour demand, rates, and the household phase on the
+/// `BurnIn` streams, with no assessment.
+pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick) {
+    firm::plan_demand(world, cfg);
+    set_rates(world, cfg);
+    let mut params = step_params(cfg, k);
+    params.assess = false;
+    household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
+}
+
+/// Ends the burn-in: registers each household as poor or never poor from its trailing-year
+/// income (keeping the vulnerability flag) and recounts the registration totals.
+pub fn register_after_burn_in(world: &mut World, cfg: &Config) {
     let line = cfg.poverty.line as f32;
     for h in world.households.iter_mut() {
         let poor = h.trailing < line;
@@ -154,18 +169,6 @@ pub fn burn_in(world: &mut World, cfg: &Config, streams: &Streams) {
     if cfg.calendar.burn_in > 0 {
         world.recount_registration(cfg, 0);
     }
-}
-
-/// Runs `cfg.calendar.ticks` ticks from a fresh world and returns the final state.
-pub fn run(cfg: &Config, rec: &mut dyn Recorder) -> World {
-    let streams = Streams::new(cfg.seed);
-    let mut world = World::new(cfg, &streams);
-    burn_in(&mut world, cfg, &streams);
-    let mut scratch = Scratch::default();
-    while world.tick < cfg.calendar.ticks {
-        step(&mut world, cfg, &streams, &mut scratch, rec);
-    }
-    world
 }
 
 /// Household-step parameters of tick `t`.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::rng::{splitmix64, Purpose, Streams};
+use crate::model::rng::{splitmix64, Purpose, Streams};
 use crate::scenario::{self, Loaded, ScenarioError};
 
 /// A batch file that cannot be used.

@@ -1,0 +1,63 @@
+//! Single runs and replicates: one run of a validated configuration kept in memory, and
+//! replicates in parallel with seeds derived from the replicate index.
+
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::model::config::Config;
+use crate::model::run::{run_with, Cancelled, Control};
+use crate::output::TableRecorder;
+use crate::model::rng::Streams;
+use crate::model::world::World;
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// Everything recorded.
+    pub recorder: TableRecorder,
+    /// Final state.
+    pub world: World,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Runs one configuration to its horizon with every row kept in memory (the household
+/// panel too when `panel`).
+pub fn run_one(cfg: &Config, panel: bool) -> RunResult {
+    match run_controlled(cfg, panel, &Control::none()) {
+        Ok(r) => r,
+        Err(_) => unreachable!("a run without a cancel flag cannot be cancelled"),
+    }
+}
+
+/// [`run_one`] under a control handle (cancel flag, progress callback): the call that
+/// front ends share, in memory and with no I/O.
+pub fn run_controlled(cfg: &Config, panel: bool, ctl: &Control) -> Result<RunResult, Cancelled> {
+    let start = Instant::now();
+    let mut rec = TableRecorder::new(cfg, panel);
+    let world = run_with(cfg, &mut rec, ctl)?;
+    Ok(RunResult {
+        recorder: rec,
+        world,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The configuration of replicate `r`: same scenario, seed derived from the master seed
+/// and the replicate index (never from the thread that runs it).
+pub fn replicate_config(cfg: &Config, r: u32) -> Config {
+    let mut c = cfg.clone();
+    c.seed = Streams::new(cfg.seed).replicate_seed(r as u64);
+    c
+}
+
+/// Runs `n` replicates in parallel and returns their results in replicate order.
+pub fn replicates(cfg: &Config, n: u32, panel: bool) -> Vec<RunResult> {
+    (0..n)
+        .into_par_iter()
+        .map(|r| run_one(&replicate_config(cfg, r), panel))
+        .collect()
+}
+

@@ -1,0 +1,323 @@
+//! The household-phase accumulator: what a block of households did in one tick (sums and a
+//! log-income histogram), merged in block order into region, side and system totals. The
+//! household step writes it; [`crate::model::metrics`] turns it into measures.
+
+/// Income components, in the order of [`BlockAcc::components`].
+pub const COMPONENTS: [&str; 9] = [
+    "farm",
+    "procurement",
+    "wage",
+    "welfare_post",
+    "remittance",
+    "transfer",
+    "dividend",
+    "social",
+    "reserve",
+];
+
+/// Components that count as transfer (dependency) income: transfers, social cash, reserve.
+pub const TRANSFER_COMPONENTS: [usize; 3] = [5, 7, 8];
+
+const BINS: usize = 640;
+const LN_LO: f64 = 3.912_023_005_428_146; // ln 50
+const LN_HI: f64 = 14.508_657_738_524_219; // ln 2,000,000
+
+/// Log-spaced income histogram (counts and income sums per bin) for medians and Gini.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    /// Weighted counts per bin.
+    pub count: Box<[f64; BINS]>,
+    /// Weighted income sums per bin.
+    pub sum: Box<[f64; BINS]>,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            count: Box::new([0.0; BINS]),
+            sum: Box::new([0.0; BINS]),
+        }
+    }
+}
+
+impl Histogram {
+    /// Bin of income `y` (clamped to the end bins).
+    #[inline]
+    pub fn bin(y: f64) -> usize {
+        let f = (y.max(1.0).ln() - LN_LO) / (LN_HI - LN_LO) * BINS as f64;
+        (f.max(0.0) as usize).min(BINS - 1)
+    }
+
+    /// Adds one household with income `y`.
+    #[inline]
+    pub fn add(&mut self, y: f64) {
+        self.add_ln(y, y.max(1.0).ln());
+    }
+
+    /// Adds one household with income `y` whose logarithm `ln_y` is already known.
+    #[inline]
+    pub fn add_ln(&mut self, y: f64, ln_y: f64) {
+        let f = (ln_y - LN_LO) / (LN_HI - LN_LO) * BINS as f64;
+        let b = (f.max(0.0) as usize).min(BINS - 1);
+        self.count[b] += 1.0;
+        self.sum[b] += y;
+    }
+
+    /// Adds `other` with weight `w`.
+    pub fn merge(&mut self, other: &Histogram, w: f64) {
+        for b in 0..BINS {
+            self.count[b] += w * other.count[b];
+            self.sum[b] += w * other.sum[b];
+        }
+    }
+
+    /// Zeroes the histogram.
+    pub fn clear(&mut self) {
+        self.count.fill(0.0);
+        self.sum.fill(0.0);
+    }
+
+    /// Median by linear interpolation of the log-income within the median bin.
+    pub fn median(&self) -> f64 {
+        let total: f64 = self.count.iter().sum();
+        if total <= 0.0 {
+            return f64::NAN;
+        }
+        let half = total / 2.0;
+        let mut cum = 0.0;
+        for b in 0..BINS {
+            let c = self.count[b];
+            if cum + c >= half && c > 0.0 {
+                let frac = (half - cum) / c;
+                let w = (LN_HI - LN_LO) / BINS as f64;
+                return (LN_LO + w * (b as f64 + frac)).exp();
+            }
+            cum += c;
+        }
+        f64::NAN
+    }
+
+    /// Gini coefficient from the Lorenz curve of the binned data (equal incomes within a bin).
+    pub fn gini(&self) -> f64 {
+        let n: f64 = self.count.iter().sum();
+        let s: f64 = self.sum.iter().sum();
+        if n <= 0.0 || s <= 0.0 {
+            return f64::NAN;
+        }
+        // Area under the Lorenz curve by trapezoids over bins.
+        let (mut cum_l, mut area) = (0.0, 0.0);
+        for b in 0..BINS {
+            if self.count[b] == 0.0 {
+                continue;
+            }
+            let p = self.count[b] / n;
+            let l = self.sum[b] / s;
+            area += p * (2.0 * cum_l + l) / 2.0;
+            cum_l += l;
+        }
+        1.0 - 2.0 * area
+    }
+}
+
+/// What one block of households did in one tick (simulated-household units).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockAcc {
+    /// Households.
+    pub n: f64,
+    /// Persons.
+    pub persons: f64,
+    /// Working-age members.
+    pub workers: f64,
+    /// Poor at the end of the tick.
+    pub poor: f64,
+    /// Σ poverty gap ratio.
+    pub gap: f64,
+    /// Σ squared poverty gap ratio.
+    pub gap2: f64,
+    /// Non-poor at the end of the tick.
+    pub nonpoor: f64,
+    /// Poor (never exited or relapsed) at the start of the tick.
+    pub poor_start: f64,
+    /// Exited (at risk of relapse) at the start of the tick.
+    pub exited_start: f64,
+    /// Never poor at the start of the tick.
+    pub never_poor_start: f64,
+    /// Exits this tick.
+    pub exits: f64,
+    /// Relapses this tick.
+    pub relapses: f64,
+    /// New entries (never poor → poor) this tick.
+    pub entries: f64,
+    /// Households that have ever exited.
+    pub ever_exited: f64,
+    /// Households that have ever relapsed.
+    pub ever_relapsed: f64,
+    /// Vulnerable non-poor households.
+    pub vulnerable: f64,
+    /// Σ vulnerability probability over non-poor households.
+    pub vuln_sum: f64,
+    /// Σ trailing per-capita income.
+    pub income: f64,
+    /// Σ y ln y of trailing per-capita income (Theil).
+    pub income_ylny: f64,
+    /// Income histogram.
+    pub hist: Histogram,
+    /// Σ income components this tick (household totals, see [`COMPONENTS`]).
+    pub components: [f64; 9],
+    /// Σ medical costs incurred.
+    pub medical: f64,
+    /// Σ medical costs covered by health services.
+    pub medical_covered: f64,
+    /// Σ medical costs (claims on health services).
+    pub medical_claims: f64,
+    /// Σ shortfalls below the line of shocked households (claims on the reserve).
+    pub reserve_claims: f64,
+    /// Workers in local jobs.
+    pub local: f64,
+    /// Migrant workers.
+    pub migrants: f64,
+    /// Workers on welfare posts.
+    pub posts: f64,
+    /// Σ skill×effort of idle workers before matching.
+    pub seekers_se: f64,
+    /// Idle workers of eligible households before matching.
+    pub post_seekers: f64,
+    /// Non-migrant workers (training-eligible).
+    pub train_eligible: f64,
+    /// Workers placed east through labour cooperation.
+    pub placed: f64,
+    /// Workers who migrated on their own.
+    pub migrated: f64,
+    /// Migrants who returned.
+    pub returned: f64,
+    /// Households with a worker trained.
+    pub trained: f64,
+    /// Σ farm output value this tick.
+    pub farm_value: f64,
+    /// Σ household mean skill.
+    pub skill: f64,
+    /// Σ effort.
+    pub effort: f64,
+    /// Σ savings.
+    pub savings: f64,
+    /// Households eligible for transfers next tick.
+    pub eligible_next: f64,
+    /// Households at risk next tick (poor or vulnerable).
+    pub at_risk_next: f64,
+    /// Member (ever-poor) households next tick.
+    pub members_next: f64,
+}
+
+macro_rules! zero_fields {
+    ($self:ident; $($f:ident),*) => { $( $self.$f = 0.0; )* };
+}
+
+macro_rules! add_fields {
+    ($self:ident, $o:ident, $w:ident; $($f:ident),*) => { $( $self.$f += $w * $o.$f; )* };
+}
+
+impl BlockAcc {
+    /// Zeroes the accumulator, keeping its allocation.
+    pub fn reset(&mut self) {
+        zero_fields!(self; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
+            exited_start, never_poor_start, exits, relapses, entries, ever_exited, ever_relapsed,
+            vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
+            reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            placed, migrated, returned, trained, farm_value, skill, effort, savings,
+            eligible_next, at_risk_next, members_next);
+        self.components = [0.0; 9];
+        self.hist.clear();
+    }
+
+    /// Adds `o` with weight `w` (the region's sampling weight when aggregating to real scale).
+    pub fn merge(&mut self, o: &BlockAcc, w: f64) {
+        add_fields!(self, o, w; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
+            exited_start, never_poor_start, exits, relapses, entries, ever_exited, ever_relapsed,
+            vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
+            reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            placed, migrated, returned, trained, farm_value, skill, effort, savings,
+            eligible_next, at_risk_next, members_next);
+        for i in 0..self.components.len() {
+            self.components[i] += w * o.components[i];
+        }
+        self.hist.merge(&o.hist, w);
+    }
+
+    /// Mean trailing per-capita income.
+    pub fn mean_income(&self) -> f64 {
+        ratio(self.income, self.n)
+    }
+
+    /// Theil T index: (Σ y ln y)/(N μ) − ln μ.
+    pub fn theil(&self) -> f64 {
+        let mu = self.mean_income();
+        if mu.is_nan() || mu <= 0.0 {
+            return f64::NAN;
+        }
+        self.income_ylny / (self.n * mu) - mu.ln()
+    }
+}
+
+/// `a / b`, or 0 when `b` is 0.
+#[inline]
+pub fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+/// `a / b`, or NaN (undefined) when `b` is 0: used for transition rates, which have no
+/// meaning when nobody is at risk (e.g. relapse before anyone has exited).
+#[inline]
+pub fn defined(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::NAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gini_of_equal_incomes_is_zero_and_of_unequal_is_positive() {
+        let mut h = Histogram::default();
+        for _ in 0..100 {
+            h.add(5000.0);
+        }
+        assert!(h.gini().abs() < 1e-9);
+        let mut h2 = Histogram::default();
+        for i in 1..=1000 {
+            h2.add(i as f64 * 100.0);
+        }
+        // Uniform on [100, 100000]: Gini = 1/3.
+        assert!((h2.gini() - 1.0 / 3.0).abs() < 0.01, "{}", h2.gini());
+    }
+
+    #[test]
+    fn median_is_close() {
+        let mut h = Histogram::default();
+        for i in 1..=999 {
+            h.add(i as f64 * 10.0);
+        }
+        let m = h.median();
+        assert!((m / 5000.0 - 1.0).abs() < 0.02, "{m}");
+    }
+
+    #[test]
+    fn reset_zeroes_everything() {
+        let mut a = BlockAcc {
+            n: 3.0,
+            members_next: 1.0,
+            ..BlockAcc::default()
+        };
+        a.components[4] = 2.0;
+        a.hist.add(5000.0);
+        a.reset();
+        assert_eq!(a, BlockAcc::default());
+    }
+}

@@ -1,0 +1,45 @@
+//! The `Recorder` trait through which the engine reports measures, flows, link state and the
+//! household panel; implemented outside the core (the output layer, tests, benchmarks).
+
+use crate::model::agents::household::Household;
+use crate::model::flows::Channel;
+use crate::model::metrics::{Measures, Scope, SystemMeasures};
+use crate::model::time::Tick;
+
+/// Per-link state reported each tick alongside flows (eastern gains and assessment).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LinkReport {
+    /// Share of committed inputs delivered.
+    pub delivery: f64,
+    /// Eastern firms from this link's east region operating in its west region.
+    pub east_firms: f64,
+    /// Capital of those firms (yuan).
+    pub east_firm_capital: f64,
+    /// Their mean annualised return on capital.
+    pub east_firm_return: f64,
+    /// Labour demand through cooperation filled by western migrants (share).
+    pub labour_filled: f64,
+}
+
+/// Where the engine reports what happened. Implemented outside the core (output layer,
+/// tests); every method has a default that ignores the report.
+pub trait Recorder {
+    /// Measures of one scope at tick `t` (called for every region, each side and all).
+    fn measures(&mut self, _t: Tick, _scope: Scope, _m: &Measures, _sys: Option<&SystemMeasures>) {}
+    /// One flow along link `link` at tick `t` (real-scale amount).
+    fn flow(&mut self, _t: Tick, _link: usize, _channel: Channel, _amount: f64) {}
+    /// Link-level report at tick `t`.
+    fn link(&mut self, _t: Tick, _link: usize, _r: &LinkReport) {}
+    /// Whether the recorder wants the yearly household panel (called once per year end).
+    fn wants_panel(&self) -> bool {
+        false
+    }
+    /// The household population at a year end (only if `wants_panel`).
+    fn panel(&mut self, _t: Tick, _households: &[Household]) {}
+}
+
+/// A recorder that ignores everything (benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullRecorder;
+
+impl Recorder for NullRecorder {}

@@ -1,0 +1,155 @@
+//! Comparison rows: yearly headline numbers of a run (western poverty, relapse, …) and their
+//! per-year comparison across the replicates of two scenarios.
+
+use crate::model::config::Config;
+use crate::output::recorder::TableRecorder;
+use crate::stats::{mean_ci, se, t95};
+
+/// One year's headline numbers for the western side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YearRow {
+    /// Calendar year of the year's last tick.
+    pub year: i32,
+    /// Western poverty headcount ratio at the year end.
+    pub poverty_rate: f64,
+    /// Western relapses during the year over households exited at the year's start
+    /// (NaN when none had exited).
+    pub relapse_rate: f64,
+    /// Western vulnerability share at the year end.
+    pub vulnerability_share: f64,
+    /// Western mean per-capita income at the year end.
+    pub mean_income: f64,
+    /// East/west mean income ratio at the year end.
+    pub east_west_ratio: f64,
+    /// Share of western income from transfers at the year end.
+    pub transfer_income_share: f64,
+}
+
+/// Names of the [`YearRow`] measures, in order.
+pub const YEAR_MEASURES: [&str; 6] = [
+    "poverty_rate",
+    "relapse_rate",
+    "vulnerability_share",
+    "mean_income",
+    "east_west_ratio",
+    "transfer_income_share",
+];
+
+impl YearRow {
+    /// The measures in [`YEAR_MEASURES`] order.
+    pub fn values(&self) -> [f64; 6] {
+        [
+            self.poverty_rate,
+            self.relapse_rate,
+            self.vulnerability_share,
+            self.mean_income,
+            self.east_west_ratio,
+            self.transfer_income_share,
+        ]
+    }
+}
+
+/// Yearly summary of a run from its recorded metrics (rows `WEST` and `ALL`).
+pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
+    let tpy = cfg.calendar.ticks_per_year();
+    let m = &rec.metrics;
+    let mut out = Vec::new();
+    let years = cfg.calendar.ticks / tpy;
+    for y in 0..years {
+        let first = y * tpy;
+        let last = first + tpy - 1;
+        let mut relapses = 0.0;
+        let mut exited_first = 0.0;
+        let mut end = None;
+        let mut ratio = f64::NAN;
+        for i in 0..m.tick.len() {
+            let t = m.tick[i];
+            if t < first || t > last {
+                continue;
+            }
+            if m.region[i] == "WEST" {
+                relapses += m.m[i].relapses;
+                if t == first {
+                    exited_first = m.m[i].exited_start;
+                }
+                if t == last {
+                    end = Some(m.m[i]);
+                }
+            }
+            if m.region[i] == "ALL" && t == last {
+                ratio = m.sys[i].map(|s| s.east_west_ratio).unwrap_or(f64::NAN);
+            }
+        }
+        if let Some(e) = end {
+            out.push(YearRow {
+                year: cfg.calendar.date(last).year,
+                poverty_rate: e.poverty_rate,
+                // Undefined (NaN) in a year that starts with no exited household at risk.
+                relapse_rate: if exited_first > 0.0 {
+                    relapses / exited_first
+                } else {
+                    f64::NAN
+                },
+                vulnerability_share: e.vulnerability_share,
+                mean_income: e.mean_income,
+                east_west_ratio: ratio,
+                transfer_income_share: e.transfer_income_share,
+            });
+        }
+    }
+    out
+}
+
+/// Per-year comparison of one measure between two scenarios.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareRow {
+    /// Year.
+    pub year: i32,
+    /// Measure name.
+    pub measure: &'static str,
+    /// Mean and CI half-width in scenario A.
+    pub a: (f64, f64),
+    /// Mean and CI half-width in scenario B.
+    pub b: (f64, f64),
+    /// Mean of B − A and the CI half-width of the difference (Welch).
+    pub diff: (f64, f64),
+}
+
+/// Compares yearly summaries of replicates of A and B.
+pub fn compare(a: &[Vec<YearRow>], b: &[Vec<YearRow>]) -> Vec<CompareRow> {
+    let mut out = Vec::new();
+    let years = a
+        .first()
+        .map(|r| r.len())
+        .unwrap_or(0)
+        .min(b.first().map(|r| r.len()).unwrap_or(0));
+    for y in 0..years {
+        for (k, name) in YEAR_MEASURES.iter().enumerate() {
+            let xa: Vec<f64> = a.iter().map(|r| r[y].values()[k]).collect();
+            let xb: Vec<f64> = b.iter().map(|r| r[y].values()[k]).collect();
+            let (ma, ha) = mean_ci(&xa);
+            let (mb, hb) = mean_ci(&xb);
+            let sa = se(&xa);
+            let sb = se(&xb);
+            let se_d = (sa * sa + sb * sb).sqrt();
+            // Welch–Satterthwaite degrees of freedom.
+            let (na, nb) = (xa.len() as f64, xb.len() as f64);
+            let num = (sa * sa + sb * sb).powi(2);
+            let den = sa.powi(4) / (na - 1.0).max(1.0) + sb.powi(4) / (nb - 1.0).max(1.0);
+            let df = if den > 0.0 {
+                (num / den).floor().max(1.0) as usize
+            } else {
+                (xa.len() + xb.len()).saturating_sub(2).max(1)
+            };
+            out.push(CompareRow {
+                year: a[0][y].year,
+                measure: name,
+                a: (ma, ha),
+                b: (mb, hb),
+                diff: (mb - ma, t95(df) * se_d),
+            });
+        }
+    }
+    out
+}
+

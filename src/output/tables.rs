@@ -1,0 +1,251 @@
+//! Tables of a run as polars frames: metrics, flows, links, the household panel and the
+//! comparison table. Dates are derived here from the calendar (the core keeps ticks).
+
+use polars::prelude::*;
+
+use crate::model::accum::COMPONENTS;
+use crate::model::agents::household::{flags, status};
+use crate::model::config::Config;
+use crate::output::compare::CompareRow;
+use crate::output::days_since_epoch;
+use crate::output::recorder::{FlowRows, LinkRows, MetricsRows, PanelRows};
+
+fn date_col(name: &str, cfg: &Config, ticks: &[u32]) -> Column {
+    let days: Vec<i32> = ticks
+        .iter()
+        .map(|&t| days_since_epoch(cfg.calendar.date(t)))
+        .collect();
+    Column::new(name.into(), days)
+        .cast(&DataType::Date)
+        .expect("i32 casts to Date")
+}
+
+/// Builds the metrics table.
+pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame> {
+    let m = &rows.m;
+    let col = |name: &str, f: &dyn Fn(&Measures) -> f64| {
+        Column::new(name.into(), m.iter().map(f).collect::<Vec<f64>>())
+    };
+    let sys = |name: &str, f: &dyn Fn(&SystemMeasures) -> f64| {
+        Column::new(
+            name.into(),
+            rows.sys
+                .iter()
+                .map(|s| s.as_ref().map(f))
+                .collect::<Vec<Option<f64>>>(),
+        )
+    };
+    let mut cols = vec![
+        Column::new("tick".into(), rows.tick.clone()),
+        date_col("date", cfg, &rows.tick),
+        Column::new("region".into(), rows.region.clone()),
+        Column::new(
+            "side".into(),
+            rows.side
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<String>>(),
+        ),
+        col("households", &|x| x.households),
+        col("poverty_rate", &|x| x.poverty_rate),
+        col("poverty_gap", &|x| x.poverty_gap),
+        col("poverty_severity", &|x| x.poverty_severity),
+        col("poor_households", &|x| x.poor),
+        col("exit_rate", &|x| x.exit_rate),
+        col("relapse_rate", &|x| x.relapse_rate),
+        col("relapses", &|x| x.relapses),
+        col("relapsed_cum_share", &|x| x.relapsed_cum_share),
+        col("exits", &|x| x.exits),
+        col("ever_exited", &|x| x.ever_exited),
+        col("ever_relapsed", &|x| x.ever_relapsed),
+        col("entry_rate", &|x| x.entry_rate),
+        col("vulnerability_share", &|x| x.vulnerability_share),
+        col("mean_vulnerability", &|x| x.mean_vulnerability),
+        col("mean_income", &|x| x.mean_income),
+        col("median_income", &|x| x.median_income),
+        col("gini", &|x| x.gini),
+        col("theil_region", &|x| x.theil),
+        col("transfer_income_share", &|x| x.transfer_income_share),
+    ];
+    for (i, c) in COMPONENTS.iter().enumerate() {
+        cols.push(col(&format!("share_{c}"), &|x| x.component_shares[i]));
+    }
+    cols.extend([
+        col("migrants", &|x| x.migrants),
+        col("local_jobs", &|x| x.local_jobs),
+        col("welfare_posts", &|x| x.welfare_posts),
+        col("mean_skill", &|x| x.mean_skill),
+        col("mean_effort", &|x| x.mean_effort),
+        sys("theil", &|s| s.theil),
+        sys("theil_within", &|s| s.theil_within),
+        sys("theil_between", &|s| s.theil_between),
+        sys("east_west_ratio", &|s| s.east_west_ratio),
+    ]);
+    DataFrame::new_infer_height(cols)
+}
+
+/// Builds the flows table.
+pub fn flows_frame(cfg: &Config, rows: &FlowRows) -> PolarsResult<DataFrame> {
+    let name = |i: usize| cfg.regions[i].name.clone();
+    let east: Vec<String> = rows
+        .link
+        .iter()
+        .map(|&l| name(cfg.links[l as usize].east))
+        .collect();
+    let west: Vec<String> = rows
+        .link
+        .iter()
+        .map(|&l| name(cfg.links[l as usize].west))
+        .collect();
+    let kind: Vec<_> = rows.channel.iter().map(|c| c.kind()).collect();
+    DataFrame::new_infer_height(vec![
+        Column::new("tick".into(), rows.tick.clone()),
+        date_col("date", cfg, &rows.tick),
+        Column::new("link".into(), rows.link.clone()),
+        Column::new("east".into(), east),
+        Column::new("west".into(), west),
+        Column::new(
+            "flow".into(),
+            kind.iter().map(|(f, _)| f.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "channel".into(),
+            rows.channel
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "direction".into(),
+            kind.iter().map(|(_, d)| d.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new("amount".into(), rows.amount.clone()),
+        Column::new(
+            "unit".into(),
+            kind.iter().map(|(f, _)| f.unit()).collect::<Vec<&str>>(),
+        ),
+    ])
+}
+
+/// Builds the link table (assessment and eastern gains).
+pub fn links_frame(cfg: &Config, rows: &LinkRows) -> PolarsResult<DataFrame> {
+    let name = |i: usize| cfg.regions[i].name.clone();
+    let r = &rows.r;
+    let col = |n: &str, f: &dyn Fn(&LinkReport) -> f64| {
+        Column::new(n.into(), r.iter().map(f).collect::<Vec<f64>>())
+    };
+    DataFrame::new_infer_height(vec![
+        Column::new("tick".into(), rows.tick.clone()),
+        date_col("date", cfg, &rows.tick),
+        Column::new("link".into(), rows.link.clone()),
+        Column::new(
+            "east".into(),
+            rows.link
+                .iter()
+                .map(|&l| name(cfg.links[l as usize].east))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "west".into(),
+            rows.link
+                .iter()
+                .map(|&l| name(cfg.links[l as usize].west))
+                .collect::<Vec<_>>(),
+        ),
+        col("delivery", &|x| x.delivery),
+        col("east_firms", &|x| x.east_firms),
+        col("east_firm_capital", &|x| x.east_firm_capital),
+        col("east_firm_return", &|x| x.east_firm_return),
+        col("labour_filled", &|x| x.labour_filled),
+    ])
+}
+
+/// Builds the household panel table.
+pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
+    let tpy = cfg.calendar.ticks_per_year();
+    DataFrame::new_infer_height(vec![
+        Column::new("tick".into(), rows.tick.clone()),
+        date_col("date", cfg, &rows.tick),
+        Column::new(
+            "year".into(),
+            rows.tick
+                .iter()
+                .map(|&t| cfg.calendar.date(t).year)
+                .collect::<Vec<i32>>(),
+        ),
+        Column::new("household".into(), rows.household.clone()),
+        Column::new(
+            "region".into(),
+            rows.region
+                .iter()
+                .map(|&r| cfg.regions[r as usize].name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "status".into(),
+            rows.status
+                .iter()
+                .map(|&s| status::NAMES[s as usize])
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "poor".into(),
+            rows.status
+                .iter()
+                .map(|&s| status::is_poor(s))
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "ever_exited".into(),
+            rows.flags
+                .iter()
+                .map(|&f| f & flags::EVER_EXITED != 0)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "ever_relapsed".into(),
+            rows.flags
+                .iter()
+                .map(|&f| f & flags::EVER_RELAPSED != 0)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "income".into(),
+            rows.income.iter().map(|&y| y as f64).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "last_exit_tick".into(),
+            rows.last_exit
+                .iter()
+                .map(|&e| if e == 0 { None } else { Some(e as u32 - 1) })
+                .collect::<Vec<Option<u32>>>(),
+        ),
+        Column::new("ticks_per_year".into(), vec![tpy; rows.tick.len()]),
+    ])
+}
+/// Builds the comparison table (one row per year and measure).
+pub fn compare_frame(
+    rows: &[CompareRow],
+    a: &str,
+    b: &str,
+) -> PolarsResult<DataFrame> {
+    let f = |g: &dyn Fn(&CompareRow) -> f64| rows.iter().map(g).collect::<Vec<f64>>();
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            "year".into(),
+            rows.iter().map(|r| r.year).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            "measure".into(),
+            rows.iter().map(|r| r.measure).collect::<Vec<&str>>(),
+        ),
+        Column::new("scenario_a".into(), vec![a; rows.len()]),
+        Column::new("scenario_b".into(), vec![b; rows.len()]),
+        Column::new("a_mean".into(), f(&|r| r.a.0)),
+        Column::new("a_ci95".into(), f(&|r| r.a.1)),
+        Column::new("b_mean".into(), f(&|r| r.b.0)),
+        Column::new("b_ci95".into(), f(&|r| r.b.1)),
+        Column::new("diff_mean".into(), f(&|r| r.diff.0)),
+        Column::new("diff_ci95".into(), f(&|r| r.diff.1)),
+    ])
+}
