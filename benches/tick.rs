@@ -7,8 +7,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use xiezuo::model::engine::{step, Scratch};
 use xiezuo::model::recorder::NullRecorder;
 use xiezuo::model::rng::Streams;
-use xiezuo::scenario::load_builtin;
 use xiezuo::model::world::World;
+use xiezuo::scenario::load_builtin;
 
 fn bench_tick(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick");

@@ -40,7 +40,10 @@ fn sources() -> Vec<(PathBuf, String)> {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            if matches!(segs.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            if matches!(
+                segs.last().map(String::as_str),
+                Some("mod" | "lib" | "main")
+            ) {
                 segs.pop();
             }
             (p, segs.join("::"))
@@ -93,7 +96,12 @@ fn code_lines(text: &str) -> Vec<(usize, String)> {
 
 /// Module paths a line refers to: `crate::a::b`, `super::a`, `self::a`, and the
 /// leaves of `use` trees such as `use crate::model::{a::X, b::{Y, Z}}`.
-fn referenced_paths(module: &str, is_mod_file: bool, code: &str) -> Vec<Vec<String>> {
+fn referenced_paths(
+    module: &str,
+    is_mod_file: bool,
+    children: &BTreeSet<String>,
+    code: &str,
+) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let here: Vec<String> = if module.is_empty() {
         vec![]
@@ -125,15 +133,16 @@ fn referenced_paths(module: &str, is_mod_file: bool, code: &str) -> Vec<Vec<Stri
                 continue;
             }
         }
-        // `use child::X` inside a mod.rs: a relative import of a child module.
-        if t == "use" && is_mod_file {
-            if let (Some(name), Some(sep)) = (tokens.get(i + 1), tokens.get(i + 2)) {
-                if sep == "::" && !["crate", "super", "self", "std"].contains(&name.as_str()) {
-                    let mut path = dir.clone();
-                    path.push(name.clone());
-                    out.push(path);
-                }
-            }
+        // `use child::X` or `child::f()` inside a mod.rs: a relative path into a child
+        // module (any `name::` not preceded by `::` that names a module of this directory).
+        if is_mod_file
+            && tokens.get(i + 1).map(String::as_str) == Some("::")
+            && (i == 0 || tokens[i - 1] != "::")
+            && children.contains(t)
+        {
+            let mut path = dir.clone();
+            path.push(t.clone());
+            out.push(path);
         }
         i += 1;
     }
@@ -190,7 +199,11 @@ fn expand(tokens: &[String], j: &mut usize, path: &mut Vec<String>, out: &mut Ve
                     }
                 }
             }
-            Some(t) if t.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_') => {
+            Some(t)
+                if t.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_') =>
+            {
                 path.push(t.to_string());
                 *j += 1;
                 if tokens.get(*j).map(String::as_str) == Some("::") {
@@ -234,10 +247,8 @@ struct Graph {
 
 fn graph() -> Graph {
     let files = sources();
-    let modules: BTreeMap<String, PathBuf> = files
-        .iter()
-        .map(|(p, m)| (m.clone(), p.clone()))
-        .collect();
+    let modules: BTreeMap<String, PathBuf> =
+        files.iter().map(|(p, m)| (m.clone(), p.clone())).collect();
     let mut edges: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for (p, m) in &files {
         let text = fs::read_to_string(p).unwrap();
@@ -246,8 +257,17 @@ fn graph() -> Graph {
             Some("mod" | "lib" | "main")
         );
         let e = edges.entry(m.clone()).or_default();
+        // Child modules declared here (`mod x;` / `pub mod x;`).
+        let children: BTreeSet<String> = text
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim();
+                let l = l.strip_prefix("pub ").unwrap_or(l);
+                l.strip_prefix("mod ")?.strip_suffix(';').map(String::from)
+            })
+            .collect();
         for (line, code) in code_lines(&text) {
-            for path in referenced_paths(m, is_mod, &code) {
+            for path in referenced_paths(m, is_mod, &children, &code) {
                 if let Some(target) = resolve(&path, &modules) {
                     if target != m && !target.is_empty() {
                         e.entry(target.to_string()).or_insert(line);
@@ -288,7 +308,11 @@ fn the_core_does_no_io_and_knows_no_edge() {
             }
         }
     }
-    assert!(bad.is_empty(), "the core must do no I/O:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "the core must do no I/O:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -415,18 +439,36 @@ fn every_file_says_what_it_owns() {
 fn the_checker_sees_imports() {
     // The parser itself: a nested use tree, a path in an expression, a doc link.
     let code = "use crate::model::{world::World, agents::{firm, household::Household}};";
-    let paths = referenced_paths("output::tables", false, code);
+    let none = BTreeSet::new();
+    let paths = referenced_paths("output::tables", false, &none, code);
     let joined: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
-    assert!(joined.contains(&"model::world::World".to_string()), "{joined:?}");
-    assert!(joined.contains(&"model::agents::firm".to_string()), "{joined:?}");
+    assert!(
+        joined.contains(&"model::world::World".to_string()),
+        "{joined:?}"
+    );
+    assert!(
+        joined.contains(&"model::agents::firm".to_string()),
+        "{joined:?}"
+    );
     assert!(
         joined.contains(&"model::agents::household::Household".to_string()),
         "{joined:?}"
     );
     let lines = code_lines("/// [`crate::cli`]\nlet x = crate::batch::run(); // crate::present\n");
     assert_eq!(lines.len(), 1);
-    let p = referenced_paths("model::engine", false, &lines[0].1);
+    let p = referenced_paths("model::engine", false, &none, &lines[0].1);
     assert_eq!(p, vec![vec!["batch".to_string(), "run".to_string()]]);
-    let s = referenced_paths("output", true, "pub use compare::{CompareRow, YearRow};");
-    assert!(s.contains(&vec!["output".to_string(), "compare".to_string()]), "{s:?}");
+    let kids: BTreeSet<String> = ["compare".to_string(), "tables".to_string()].into();
+    let s = referenced_paths(
+        "output",
+        true,
+        &kids,
+        "pub use compare::{CompareRow, YearRow};",
+    );
+    assert!(
+        s.contains(&vec!["output".to_string(), "compare".to_string()]),
+        "{s:?}"
+    );
+    let s = referenced_paths("output", true, &kids, "let df = tables::metrics_frame(x);");
+    assert_eq!(s, vec![vec!["output".to_string(), "tables".to_string()]]);
 }

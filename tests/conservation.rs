@@ -5,8 +5,8 @@ use xiezuo::model::engine::{step, Scratch};
 use xiezuo::model::ledger::Account;
 use xiezuo::model::recorder::NullRecorder;
 use xiezuo::model::rng::Streams;
-use xiezuo::scenario::load_builtin;
 use xiezuo::model::world::World;
+use xiezuo::scenario::load_builtin;
 
 fn small(overrides: Vec<String>) -> xiezuo::model::config::Config {
     let mut o = vec![

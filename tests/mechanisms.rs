@@ -1,8 +1,10 @@
 //! Mechanism tests: the one-way vs two-way gap in return to poverty after withdrawal comes
 //! from the named two-way mechanisms, not from anything else that differs.
 
-use xiezuo::batch::{mean_ci, replicates, yearly};
+use xiezuo::batch::replicate::replicates;
+use xiezuo::output::compare::yearly;
 use xiezuo::scenario::load_builtin;
+use xiezuo::stats::mean_ci;
 
 const REPS: u32 = 6;
 

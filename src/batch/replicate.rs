@@ -1,16 +1,15 @@
 //! Single runs and replicates: one run of a validated configuration kept in memory, and
 //! replicates in parallel with seeds derived from the replicate index.
 
-
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::model::config::Config;
-use crate::model::run::{run_with, Cancelled, Control};
-use crate::output::TableRecorder;
 use crate::model::rng::Streams;
+use crate::model::run::{run_with, Cancelled, Control};
 use crate::model::world::World;
+use crate::output::TableRecorder;
 
 /// A finished run.
 #[derive(Debug, Clone)]
@@ -60,4 +59,3 @@ pub fn replicates(cfg: &Config, n: u32, panel: bool) -> Vec<RunResult> {
         .map(|r| run_one(&replicate_config(cfg, r), panel))
         .collect()
 }
-

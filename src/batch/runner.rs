@@ -670,7 +670,7 @@ pub fn summarize(out: &Path) -> Result<PathBuf, BatchError> {
                 .filter_map(|&i| v.get(i))
                 .filter(|x| x.is_finite())
                 .collect();
-            let (mean, ci) = super::mean_ci(&xs);
+            let (mean, ci) = crate::stats::mean_ci(&xs);
             c_s.push(s.clone());
             c_p.push(*p);
             c_t.push(*t);

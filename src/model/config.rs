@@ -64,16 +64,16 @@ pub struct Region {
     /// Annual probability that an idle worker migrates on their own (without placement).
     #[serde(default = "d_base_migration")]
     pub base_migration: f64,
-    /// Share of promised firm incentives the local government actually delivers, in [0,1].
+    /// Share of promised firm incentives the local government actually delivers, in \[0,1\].
     #[serde(default = "d_credibility")]
     pub credibility: f64,
-    /// Initial infrastructure index in [0,1].
+    /// Initial infrastructure index in \[0,1\].
     #[serde(default = "d_infra")]
     pub infrastructure: f64,
-    /// Digital access in [0,1] (scales e-commerce market channels).
+    /// Digital access in \[0,1\] (scales e-commerce market channels).
     #[serde(default = "d_digital")]
     pub digital_access: f64,
-    /// Transport cost to eastern markets as a share of product value, in [0,1].
+    /// Transport cost to eastern markets as a share of product value, in \[0,1\].
     #[serde(default = "d_transport")]
     pub transport_cost: f64,
     /// Value added per local firm worker per year relative to the region's wage (> 0).
@@ -137,7 +137,7 @@ pub struct Channels {
     pub social_donations: f64,
     /// Consumption-aid procurement of western products by eastern buyers, yuan/year.
     pub procurement: f64,
-    /// Market-channel reach in [0,1]: share of western farm produce that can be sold
+    /// Market-channel reach in \[0,1\]: share of western farm produce that can be sold
     /// in eastern markets (e-commerce, branding, distribution).
     pub market_access: f64,
     /// Eastern jobs offered to western workers through labour cooperation (stock, workers).
@@ -248,7 +248,7 @@ pub struct Shock {
     pub start: Tick,
     /// Duration in ticks (≥ 1).
     pub duration: Tick,
-    /// Severity in [0,1].
+    /// Severity in \[0,1\].
     pub severity: f64,
     /// Regions hit (indices); all western regions when the scenario gives none.
     pub regions: Vec<usize>,
@@ -312,7 +312,7 @@ impl Allocation {
 pub struct Policy {
     /// Split of received aid.
     pub allocation: Allocation,
-    /// Share of received aid lost to diversion and false claims, in [0,1].
+    /// Share of received aid lost to diversion and false claims, in \[0,1\].
     pub leakage: f64,
     /// Wage of a public-welfare post, yuan/year.
     pub welfare_post_wage: f64,
@@ -363,7 +363,7 @@ impl Default for Policy {
 pub struct HouseholdParams {
     /// Dependency effect: effort falls by this much times the transfer share of income (the 等、靠、要 attitude of 000_5b91215dcf67bf5e.txt).
     pub dependency: f64,
-    /// Speed (per year) at which effort adjusts toward its target, in [0,1].
+    /// Speed (per year) at which effort adjusts toward its target, in \[0,1\].
     pub effort_adjust: f64,
     /// Standard deviation of the transitory log-income shock per year.
     pub income_noise: f64,
@@ -496,7 +496,7 @@ impl Default for MarketParams {
 pub struct CentreParams {
     /// Whether the annual assessment (考核) runs.
     pub assessment: bool,
-    /// Initial share of committed eastern inputs actually delivered, in [0,1].
+    /// Initial share of committed eastern inputs actually delivered, in \[0,1\].
     pub initial_delivery: f64,
     /// Share of the delivery gap closed after each annual assessment (accountability).
     pub accountability: f64,

@@ -4,12 +4,12 @@
 
 use rayon::prelude::*;
 
+use crate::model::accum::BlockAcc;
 use crate::model::agents::household::{self, Rates, StepParams};
 use crate::model::agents::{firm, government};
 use crate::model::config::{Config, ShockKind, Side};
-use crate::model::ledger::Account;
-use crate::model::accum::BlockAcc;
 use crate::model::flows::Channel;
+use crate::model::ledger::Account;
 use crate::model::metrics::{theil_decomposition, Measures, Scope, SystemMeasures};
 use crate::model::recorder::{LinkReport, Recorder};
 use crate::model::rng::{Purpose, Streams};

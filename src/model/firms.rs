@@ -107,3 +107,19 @@ impl Firms {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_keeps_order() {
+        let mut f = Firms::default();
+        for i in 0..5 {
+            f.push(i, 0, FirmKind::East, i as f64, 0.0);
+        }
+        f.remove_sorted(&[1, 3]);
+        assert_eq!(f.region, vec![0, 2, 4]);
+        assert_eq!(f.capital, vec![0.0, 2.0, 4.0]);
+    }
+}

@@ -73,7 +73,7 @@ pub struct Measures {
     pub theil: f64,
     /// Share of this tick's income from transfers, social cash and reserve top-ups.
     pub transfer_income_share: f64,
-    /// Share of each income component (see [`COMPONENTS`]).
+    /// Share of each income component (see [`COMPONENTS`](crate::model::accum::COMPONENTS)).
     pub component_shares: [f64; 9],
     /// Migrant workers (real scale).
     pub migrants: f64,

@@ -6,12 +6,12 @@ use std::ops::Range;
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 
-use crate::model::firms::{FirmChange, FirmKind, Firms};
+use crate::model::accum::BlockAcc;
 use crate::model::agents::household::{flags, status, Household, Rates};
 use crate::model::config::{Config, Side};
-use crate::model::ledger::Ledger;
-use crate::model::accum::BlockAcc;
+use crate::model::firms::{FirmChange, FirmKind, Firms};
 use crate::model::flows::Channel;
+use crate::model::ledger::Ledger;
 use crate::model::rng::{Purpose, Streams};
 use crate::model::time::Tick;
 
@@ -25,13 +25,13 @@ pub struct RegionState {
     pub range: Range<usize>,
     /// Real households (simulated × weight).
     pub real_households: f64,
-    /// Infrastructure index in [0,1].
+    /// Infrastructure index in \[0,1\].
     pub infrastructure: f64,
     /// Talent stock, person-months.
     pub talent_stock: f64,
     /// Talent index in [0,1).
     pub talent_index: f64,
-    /// Credibility of promised incentives in [0,1].
+    /// Credibility of promised incentives in \[0,1\].
     pub credibility: f64,
     /// Pending collective industry funds not yet launched as a project.
     pub project_pipeline: f64,
@@ -58,7 +58,7 @@ pub struct RegionState {
     pub health_budget: f64,
     /// Procurement budget this tick (real yuan).
     pub procurement_budget: f64,
-    /// Effective market-channel reach this tick in [0,1].
+    /// Effective market-channel reach this tick in \[0,1\].
     pub market_reach: f64,
     /// Pandemic severity this tick.
     pub pandemic: f64,

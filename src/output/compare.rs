@@ -152,4 +152,3 @@ pub fn compare(a: &[Vec<YearRow>], b: &[Vec<YearRow>]) -> Vec<CompareRow> {
     }
     out
 }
-

@@ -1,5 +1,6 @@
-//! Output tables: a [`Recorder`] that collects rows, and writers for Parquet/CSV, the
-//! resolved scenario and the manifest. Files are written under a temporary name and renamed.
+//! Output: the recorder that keeps every row of a run ([`recorder`]), the tables built from
+//! it ([`tables`]), comparison rows ([`compare`]), and the writers for Parquet/CSV, the resolved
+//! scenario and the manifest. Files are written under a temporary name and renamed.
 
 pub mod compare;
 pub mod recorder;
@@ -11,10 +12,12 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::model::time::YearMonth;
+use crate::model::config::Config;
 pub use compare::{CompareRow, YearRow};
 pub use recorder::TableRecorder;
-pub use tables::{compare_frame, flows_frame, links_frame, metrics_frame, panel_frame};
+pub use tables::{
+    compare_frame, days_since_epoch, flows_frame, links_frame, metrics_frame, panel_frame,
+};
 
 /// Errors of the output layer.
 #[derive(Debug, thiserror::Error)]
@@ -60,21 +63,6 @@ impl Format {
     }
 }
 
-/// Days since 1970-01-01 of the first day of a month (proleptic Gregorian).
-pub fn days_since_epoch(ym: YearMonth) -> i32 {
-    // Howard Hinnant's days_from_civil.
-    let (y, m, d) = (
-        ym.year as i64 - if ym.month <= 2 { 1 } else { 0 },
-        ym.month as i64,
-        1i64,
-    );
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) as i32
-}
 /// Prepares an output directory: refuses a non-empty one unless `force`.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     if dir.exists() {
@@ -153,10 +141,12 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, OutputError> {
         path: path.to_path_buf(),
         source: e,
     })?;
-    ParquetReader::new(f).finish().map_err(|e| OutputError::Table {
-        path: path.to_path_buf(),
-        source: e,
-    })
+    ParquetReader::new(f)
+        .finish()
+        .map_err(|e| OutputError::Table {
+            path: path.to_path_buf(),
+            source: e,
+        })
 }
 
 /// Writes every table of a finished run into `dir`.
@@ -184,34 +174,4 @@ pub fn write_run(
         out.push(write_frame(dir, "households", &mut p, format)?);
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn epoch_days() {
-        assert_eq!(
-            days_since_epoch(YearMonth {
-                year: 1970,
-                month: 1
-            }),
-            0
-        );
-        assert_eq!(
-            days_since_epoch(YearMonth {
-                year: 2000,
-                month: 3
-            }),
-            11_017
-        );
-        assert_eq!(
-            days_since_epoch(YearMonth {
-                year: 2016,
-                month: 1
-            }),
-            16_801
-        );
-    }
 }

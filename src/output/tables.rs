@@ -6,9 +6,27 @@ use polars::prelude::*;
 use crate::model::accum::COMPONENTS;
 use crate::model::agents::household::{flags, status};
 use crate::model::config::Config;
+use crate::model::metrics::{Measures, SystemMeasures};
+use crate::model::recorder::LinkReport;
+use crate::model::time::YearMonth;
 use crate::output::compare::CompareRow;
-use crate::output::days_since_epoch;
 use crate::output::recorder::{FlowRows, LinkRows, MetricsRows, PanelRows};
+
+/// Days since 1970-01-01 of the first day of a month (proleptic Gregorian).
+pub fn days_since_epoch(ym: YearMonth) -> i32 {
+    // Howard Hinnant's days_from_civil.
+    let (y, m, d) = (
+        ym.year as i64 - if ym.month <= 2 { 1 } else { 0 },
+        ym.month as i64,
+        1i64,
+    );
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) as i32
+}
 
 fn date_col(name: &str, cfg: &Config, ticks: &[u32]) -> Column {
     let days: Vec<i32> = ticks
@@ -224,11 +242,7 @@ pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
     ])
 }
 /// Builds the comparison table (one row per year and measure).
-pub fn compare_frame(
-    rows: &[CompareRow],
-    a: &str,
-    b: &str,
-) -> PolarsResult<DataFrame> {
+pub fn compare_frame(rows: &[CompareRow], a: &str, b: &str) -> PolarsResult<DataFrame> {
     let f = |g: &dyn Fn(&CompareRow) -> f64| rows.iter().map(g).collect::<Vec<f64>>();
     DataFrame::new_infer_height(vec![
         Column::new(
@@ -248,4 +262,34 @@ pub fn compare_frame(
         Column::new("diff_mean".into(), f(&|r| r.diff.0)),
         Column::new("diff_ci95".into(), f(&|r| r.diff.1)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_days() {
+        assert_eq!(
+            days_since_epoch(YearMonth {
+                year: 1970,
+                month: 1
+            }),
+            0
+        );
+        assert_eq!(
+            days_since_epoch(YearMonth {
+                year: 2000,
+                month: 3
+            }),
+            11_017
+        );
+        assert_eq!(
+            days_since_epoch(YearMonth {
+                year: 2016,
+                month: 1
+            }),
+            16_801
+        );
+    }
 }

@@ -3,7 +3,6 @@
 //! multiples per region), flows along links, and Kaplan–Meier survival of exits.
 //! Each chart's numbers are also written as CSV beside it.
 
-
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -11,8 +10,8 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::stats::survival::KaplanMeier;
 use crate::present::data::{Curve, FlowSeries};
+use crate::stats::survival::KaplanMeier;
 
 static FONT: Once = Once::new();
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");

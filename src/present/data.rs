@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::stats::mean_ci;
 use crate::output::read_parquet;
 use crate::output::OutputError;
+use crate::stats::mean_ci;
 use crate::stats::survival::Spell;
 
 /// Errors reading outputs for charts.
@@ -524,8 +524,8 @@ mod tests {
 
     #[test]
     fn civil_dates_round_trip() {
-        use crate::output::days_since_epoch;
         use crate::model::time::YearMonth;
+        use crate::output::days_since_epoch;
         for (y, m) in [(1970, 1), (2016, 1), (2020, 2), (2021, 12), (2100, 3)] {
             let d = days_since_epoch(YearMonth { year: y, month: m });
             assert_eq!(civil_from_days(d as i64), (y as i64, m));

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::stats::mean_ci;
-use crate::present::data::{self, Curve, DataError, Part};
 use crate::present::chart::{self, Marker, Panel, PlotError};
+use crate::present::data::{self, Curve, DataError, Part};
+use crate::stats::mean_ci;
 use crate::stats::survival::kaplan_meier;
 
 /// Errors making charts or the report.
@@ -149,7 +149,7 @@ pub fn plot_metric(
         }
     };
     let title = format!("{metric}: mean and 95% band across replicates");
-    Ok(plot::curves_chart(
+    Ok(chart::curves_chart(
         stem, &title, &ylabel, scale, &panels, &marks,
     )?)
 }
@@ -397,7 +397,7 @@ pub fn standard_charts(dir: &Path, charts: &Path) -> Result<Vec<(PathBuf, String
             "flows_{}",
             s.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_")
         ));
-        let files = plot::flows_chart(
+        let files = chart::flows_chart(
             &stem,
             &format!("Flows along pairing links: {s} (annual, summed over links)"),
             &series,
@@ -414,7 +414,7 @@ pub fn standard_charts(dir: &Path, charts: &Path) -> Result<Vec<(PathBuf, String
             .iter()
             .map(|(s, sp)| (s.clone(), kaplan_meier(sp)))
             .collect();
-        let files = plot::survival_chart(&charts.join("survival"), &kms)?;
+        let files = chart::survival_chart(&charts.join("survival"), &kms)?;
         out.push((files[0].clone(), "Survival of poverty exits: share of exited households not yet relapsed, by years since first exit".into()));
     }
     Ok(out)

@@ -1,35 +1,19 @@
-//! Scenario files: TOML (with `extends` and `--set` overrides) to a validated [`Config`].
+//! Scenario files: TOML (with `extends` and `--set` overrides) to a validated [`Config`](crate::model::config::Config).
 //!
 //! Loading happens in three steps: [`source`] reads every file of the `extends` chain,
 //! merges them and remembers which file and line every key came from; serde turns the
 //! merged document into typed raw values; [`validate`] checks ranges, names and dates and
-//! builds the [`Config`]. Every error names the file, line and key, and the allowed values.
+//! builds the [`Config`](crate::model::config::Config). Every error names the file, line and key, and the allowed values.
 
-mod error;
-mod source;
-mod validate;
+pub mod error;
+pub mod source;
+pub mod validate;
 
 use std::path::Path;
 
 pub use error::ScenarioError;
 pub use source::{builtin, line_of, BUILTIN};
-
-use crate::model::config::Config;
-
-/// A loaded scenario: the validated configuration plus what produced it.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    /// The validated configuration.
-    pub config: Config,
-    /// The merged document after `extends` and `--set` (written as `scenario.resolved.toml`).
-    pub resolved: toml::Table,
-    /// Replicates requested by the scenario (`run.replicates`).
-    pub replicates: u32,
-    /// Description text.
-    pub description: String,
-    /// Files read, in `extends` order (base first).
-    pub files: Vec<String>,
-}
+pub use validate::Loaded;
 
 /// Loads a scenario file from disk, applying `key.path=value` overrides.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioError> {

@@ -4,12 +4,26 @@ use serde::Deserialize;
 
 use super::error::{suggest, ScenarioError};
 use super::source::Document;
-use super::Loaded;
 use crate::model::config::{
     CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase,
     PhaseScales, Policy, PovertyParams, Region, Shock, ShockKind, Side, SocialParams,
 };
 use crate::model::time::{Calendar, Step, YearMonth};
+
+/// A loaded scenario: the validated configuration plus what produced it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated configuration.
+    pub config: Config,
+    /// The merged document after `extends` and `--set` (written as `scenario.resolved.toml`).
+    pub resolved: toml::Table,
+    /// Replicates requested by the scenario (`run.replicates`).
+    pub replicates: u32,
+    /// Description text.
+    pub description: String,
+    /// Files read, in `extends` order (base first).
+    pub files: Vec<String>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

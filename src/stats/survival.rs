@@ -17,7 +17,7 @@ pub struct KaplanMeier {
     pub time: Vec<f64>,
     /// Survival S(t).
     pub survival: Vec<f64>,
-    /// Lower 95% bound (Greenwood, clamped to [0,1]).
+    /// Lower 95% bound (Greenwood, clamped to \[0,1\]).
     pub lower: Vec<f64>,
     /// Upper 95% bound.
     pub upper: Vec<f64>,

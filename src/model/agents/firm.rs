@@ -8,11 +8,11 @@ use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
 use crate::model::config::{Config, PhaseScales};
-use crate::model::ledger::Account;
+use crate::model::firms::{FirmChange, FirmKind};
 use crate::model::flows::Channel;
+use crate::model::ledger::Account;
 use crate::model::rng::{Purpose, Streams};
 use crate::model::time::Tick;
-use crate::model::firms::{FirmChange, FirmKind};
 use crate::model::world::World;
 
 /// Annualised return on capital of a firm in a region, per unit of capital:
@@ -349,17 +349,6 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn remove_keeps_order() {
-        let mut f = Firms::default();
-        for i in 0..5 {
-            f.push(i, 0, FirmKind::East, i as f64, 0.0);
-        }
-        f.remove_sorted(&[1, 3]);
-        assert_eq!(f.region, vec![0, 2, 4]);
-        assert_eq!(f.capital, vec![0.0, 2.0, 4.0]);
-    }
 
     #[test]
     fn return_rises_with_productivity_and_incentives() {

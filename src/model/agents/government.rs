@@ -8,10 +8,10 @@
 
 use rand::Rng;
 
-use crate::model::firms::{FirmChange, FirmKind};
 use crate::model::config::{Config, PhaseScales};
-use crate::model::ledger::Account;
+use crate::model::firms::{FirmChange, FirmKind};
 use crate::model::flows::Channel;
+use crate::model::ledger::Account;
 use crate::model::rng::{Purpose, Streams};
 use crate::model::time::Tick;
 use crate::model::world::World;

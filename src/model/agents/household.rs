@@ -51,7 +51,7 @@ pub struct Household {
     pub farm_base: f32,
     /// Mean skill of the household's workers (wage multiplier, 1 = untrained).
     pub skill: f32,
-    /// Own effort in [0,1]; falls with transfer dependency.
+    /// Own effort in \[0,1\]; falls with transfer dependency.
     pub effort: f32,
     /// Savings buffer, yuan.
     pub savings: f32,
@@ -325,7 +325,17 @@ pub fn step(
     adjust_effort(h, p, &income);
     let ln_trailing = update_trailing(h, ring, p, income.net);
     let status = poverty_status(h, p, start.was, acc);
-    account(h, p, &start, &moves, &shocks, &income, &status, ln_trailing, acc);
+    account(
+        h,
+        p,
+        &start,
+        &moves,
+        &shocks,
+        &income,
+        &status,
+        ln_trailing,
+        acc,
+    );
 }
 
 /// ODD §7.4 part 1, labour transitions (steps 1–10; draws 1–5): migrant returns, job and
