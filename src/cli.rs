@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::batch::replicate;
 use crate::output::compare::{self, CompareRow, YearRow};
+use crate::output::manifest::{manifest_json, timing_json, ScenarioEntry};
 use crate::output::{self, Format, OutputError};
 use crate::scenario::{self, Loaded, ScenarioError};
 
@@ -53,7 +54,8 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::Experiment(_)
             | CliError::Batch(crate::batch::runner::BatchError::Conflict(_))
-            | CliError::Output(OutputError::NotEmpty(_)) => 2,
+            | CliError::Output(OutputError::NotEmpty(_))
+            | CliError::Output(OutputError::BadOutDir { .. }) => 2,
             CliError::RunsFailed { .. } => 3,
             _ => 1,
         }
@@ -79,6 +81,17 @@ pub enum FormatArg {
     Parquet,
     /// CSV.
     Csv,
+}
+
+/// Format of `xiezuo keys`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeysFormat {
+    /// Aligned text for the terminal.
+    Text,
+    /// The Markdown tables of ODD §7.10.
+    Markdown,
+    /// JSON: an array of objects (key, type, default, unit, min, max, allowed, meaning).
+    Json,
 }
 
 /// Grouping of curves.
@@ -201,6 +214,16 @@ pub enum Command {
         /// Stop after this many years.
         #[arg(long)]
         years: Option<u32>,
+        /// Master seed of the replicate seed list shared by both scenarios (default: A's
+        /// `run.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// List every scenario key with its type, default, unit, allowed range and meaning.
+    Keys {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: KeysFormat,
     },
 }
 
@@ -237,6 +260,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Check { scenario, set } => {
             let l = scenario::load_file(&scenario, &set)?;
+            print_notes(&l);
             let c = &l.config;
             println!(
                 "{}: ok — scenario `{}`, {} regions, {} links, {} phases, {} shocks, {} ticks of a {} from {}, {} simulated households",
@@ -264,11 +288,12 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             years,
         } => {
             let mut l = scenario::load_file(&scenario, &set)?;
+            print_notes(&l);
             truncate(&mut l, years)?;
             if let Some(s) = seed {
                 l.config.seed = s;
             }
-            run_command(&l, &out, format_of(format), panel, force)
+            run_command(&l, &set, &out, format_of(format), panel, force)
         }
         Command::Batch {
             file,
@@ -356,6 +381,10 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Keys { format } => {
+            print!("{}", keys_text(format));
+            Ok(())
+        }
         Command::Report { dir } => {
             let p = crate::present::report::write_report(&dir)?;
             println!("wrote {}", p.display());
@@ -369,6 +398,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             format,
             force,
             years,
+            seed,
         } => {
             let (mut a, mut b) = match scenarios.len() {
                 0 => (
@@ -385,9 +415,20 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
                     )))
                 }
             };
+            print_notes(&a);
+            print_notes(&b);
             truncate(&mut a, years)?;
             truncate(&mut b, years)?;
-            compare_command(&a, &b, replicates, &out, format_of(format), force)
+            compare_command(
+                &a,
+                &b,
+                replicates,
+                seed,
+                &set,
+                &out,
+                format_of(format),
+                force,
+            )
         }
     }
 }
@@ -411,24 +452,42 @@ fn parse_shard(s: &str) -> Result<(u32, u32), CliError> {
 
 fn run_command(
     l: &Loaded,
+    set: &[String],
     out: &Path,
     format: Format,
     panel: bool,
     force: bool,
 ) -> Result<(), CliError> {
-    output::prepare_dir(out, force)?;
+    output::check_out_dir(out, force)?;
     let cfg = &l.config;
-    let res = replicate::run_one(cfg, panel);
+    let res = replicate::run_controlled(cfg, panel, &crate::model::run::Control::none())
+        .map_err(|e| CliError::Usage(format!("scenario `{}`: {e}", cfg.name)))?;
+    output::prepare_dir(out, force)?;
+    output::clear_run_files(out)?;
     let files = output::write_run(out, cfg, &res.recorder, format)?;
     output::write_text(out, "scenario.resolved.toml", &resolved_text(l))?;
-    let manifest = manifest(
-        l,
-        &[cfg.seed],
-        res.elapsed.as_secs_f64(),
-        res.world.households.len(),
-        res.world.firms.len(),
-    );
-    output::write_text(out, "manifest.json", &manifest)?;
+    let args: Vec<String> = std::env::args().collect();
+    let entry = ScenarioEntry {
+        role: "run",
+        config: cfg,
+        files: &l.files,
+        overrides: set,
+        seeds: &[cfg.seed],
+    };
+    let counts = serde_json::json!({
+        "households": res.world.households.len(),
+        "firms_at_end": res.world.firms.len(),
+    });
+    output::write_text(
+        out,
+        "manifest.json",
+        &manifest_json(&args, scenario::FORMAT_VERSION, &[entry], counts),
+    )?;
+    output::write_text(
+        out,
+        "timing.json",
+        &timing_json(res.elapsed.as_secs_f64(), rayon::current_num_threads()),
+    )?;
     let rows = compare::yearly(cfg, &res.recorder);
     println!(
         "scenario `{}` ({} households, seed {}), {:.2} s",
@@ -446,9 +505,21 @@ fn run_command(
     Ok(())
 }
 
+/// Prints the loader's notes (e.g. an older scenario format) on stderr.
+fn print_notes(l: &Loaded) {
+    for n in &l.notes {
+        eprintln!("note: {n}");
+    }
+}
+
 fn resolved_text(l: &Loaded) -> String {
-    // Reflect command-line changes that bypass the document (--seed, --years).
+    // Reflect command-line changes that bypass the document (--seed, --years), and record
+    // the scenario format the resolved document is written in.
     let mut doc = l.resolved.clone();
+    doc.insert(
+        "format".into(),
+        toml::Value::Integer(scenario::FORMAT_VERSION as i64),
+    );
     let run = doc
         .entry("run")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -478,26 +549,6 @@ fn resolved_text(l: &Loaded) -> String {
     )
 }
 
-fn manifest(l: &Loaded, seeds: &[u64], wall: f64, households: usize, firms: usize) -> String {
-    let v = serde_json::json!({
-        "program": "xiezuo",
-        "version": env!("CARGO_PKG_VERSION"),
-        "git_commit": env!("XIEZUO_GIT_COMMIT"),
-        "scenario": l.config.name,
-        "files": l.files,
-        "seeds": seeds,
-        "ticks": l.config.calendar.ticks,
-        "step": l.config.calendar.step.as_str(),
-        "start": l.config.calendar.start.to_string(),
-        "wall_time_seconds": wall,
-        "households": households,
-        "firms_at_end": firms,
-        "regions": l.config.regions.len(),
-        "links": l.config.links.len(),
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-}
-
 fn year_table(rows: &[YearRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -525,10 +576,16 @@ fn year_table(rows: &[YearRow]) -> String {
     s
 }
 
+/// Runs `n` replicates of A and of B with common random numbers (replicate `i` of both
+/// uses seed `i` of one list derived from `master`), writes every replicate's tables, the
+/// comparison (paired and Welch intervals of B − A), the manifest and the report.
+#[allow(clippy::too_many_arguments)]
 fn compare_command(
     a: &Loaded,
     b: &Loaded,
     reps: Option<u32>,
+    master: Option<u64>,
+    set: &[String],
     out: &Path,
     format: Format,
     force: bool,
@@ -537,10 +594,29 @@ fn compare_command(
     if n == 0 {
         return Err(CliError::Usage("--replicates must be at least 1".into()));
     }
-    output::prepare_dir(out, force)?;
+    if n > MAX_COMPARE_REPLICATES {
+        return Err(CliError::Usage(format!(
+            "--replicates must be at most {MAX_COMPARE_REPLICATES}, got {n}"
+        )));
+    }
+    if a.config.name == b.config.name {
+        return Err(CliError::Usage(format!(
+            "both scenarios are named `{}`; their outputs would share one folder. Give one of \
+             them another `name` in its file (--set applies to both)",
+            a.config.name
+        )));
+    }
+    // One seed list for both arms: from --seed, else from A's run.seed.
+    let master = master.unwrap_or(a.config.seed);
+    let streams = crate::model::rng::Streams::new(master);
+    let seeds: Vec<u64> = (0..n).map(|i| streams.replicate_seed(i as u64)).collect();
+    let (mut a, mut b) = (a.clone(), b.clone());
+    a.config.seed = master;
+    b.config.seed = master;
+    output::check_out_dir(out, force)?;
     let start = Instant::now();
-    let ra = replicate::replicates(&a.config, n, true);
-    let rb = replicate::replicates(&b.config, n, true);
+    let ra = replicate::replicates_seeded(&a.config, &seeds, true);
+    let rb = replicate::replicates_seeded(&b.config, &seeds, true);
     let ya: Vec<Vec<YearRow>> = ra
         .iter()
         .map(|r| compare::yearly(&a.config, &r.recorder))
@@ -552,23 +628,22 @@ fn compare_command(
     let rows = compare::compare(&ya, &yb);
     let (na, nb) = (&a.config.name, &b.config.name);
     println!(
-        "compare: A = `{na}`, B = `{nb}`, {n} replicates each, {:.1} s",
+        "compare: A = `{na}`, B = `{nb}`, {n} replicates each (seeds from {master}), {:.1} s",
         start.elapsed().as_secs_f64()
     );
     print!("{}", compare_table(&rows, na, nb));
+    output::prepare_dir(out, force)?;
+    output::clear_run_files(out)?;
     // Outputs: each scenario's replicate tables and the comparison.
-    for (l, results) in [(a, &ra), (b, &rb)] {
+    for (l, results) in [(&a, &ra), (&b, &rb)] {
         let dir = out.join(&l.config.name);
         output::prepare_dir(&dir, true)?;
         for (i, r) in results.iter().enumerate() {
             let rdir = dir.join(format!("rep{i}"));
             output::prepare_dir(&rdir, true)?;
-            output::write_run(
-                &rdir,
-                &replicate::replicate_config(&l.config, i as u32),
-                &r.recorder,
-                format,
-            )?;
+            let mut cfg = l.config.clone();
+            cfg.seed = seeds[i];
+            output::write_run(&rdir, &cfg, &r.recorder, format)?;
         }
         output::write_text(&dir, "scenario.resolved.toml", &resolved_text(l))?;
     }
@@ -577,19 +652,38 @@ fn compare_command(
         source: e,
     })?;
     let path = output::write_frame(out, "comparison", &mut df, format)?;
-    let seeds: Vec<u64> = (0..n)
-        .map(|i| replicate::replicate_config(&a.config, i).seed)
-        .collect();
+    let args: Vec<String> = std::env::args().collect();
+    let entries = [
+        ScenarioEntry {
+            role: "A",
+            config: &a.config,
+            files: &a.files,
+            overrides: set,
+            seeds: &seeds,
+        },
+        ScenarioEntry {
+            role: "B",
+            config: &b.config,
+            files: &b.files,
+            overrides: set,
+            seeds: &seeds,
+        },
+    ];
+    let counts = serde_json::json!({
+        "replicates": n,
+        "master_seed": master,
+        "households": [ra[0].world.households.len(), rb[0].world.households.len()],
+        "difference_interval": "paired (common random numbers); Welch kept as diff_ci95_welch",
+    });
     output::write_text(
         out,
         "manifest.json",
-        &manifest(
-            a,
-            &seeds,
-            start.elapsed().as_secs_f64(),
-            ra[0].world.households.len(),
-            ra[0].world.firms.len(),
-        ),
+        &manifest_json(&args, scenario::FORMAT_VERSION, &entries, counts),
+    )?;
+    output::write_text(
+        out,
+        "timing.json",
+        &timing_json(start.elapsed().as_secs_f64(), rayon::current_num_threads()),
     )?;
     println!(
         "wrote {} and per-replicate tables under {}",
@@ -608,9 +702,16 @@ fn compare_command(
     Ok(())
 }
 
+/// Most replicates `compare` runs (each keeps its tables in memory until written).
+const MAX_COMPARE_REPLICATES: u32 = 1000;
+
 fn compare_table(rows: &[CompareRow], a: &str, b: &str) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "western relapse rate (per year) and poverty rate, mean ± 95% CI half-width across replicates");
+    let _ = writeln!(s, "western relapse rate (per year) and poverty rate, mean ± 95% CI half-width across replicates;");
+    let _ = writeln!(
+        s,
+        "B − A: paired interval (common random numbers: replicate i of A and of B share seed i)"
+    );
     let _ = writeln!(
         s,
         "{:>6} | {:>17} {:>17} {:>17} | {:>15} {:>15} {:>15}",
@@ -655,4 +756,77 @@ fn compare_table(rows: &[CompareRow], a: &str, b: &str) -> String {
 
 fn short(s: &str) -> String {
     s.chars().take(8).collect()
+}
+
+/// The schema of scenario keys in the format asked for (`xiezuo keys`).
+fn keys_text(format: KeysFormat) -> String {
+    use crate::model::schema::{self, Default, KEYS, SECTIONS};
+    match format {
+        KeysFormat::Markdown => {
+            let mut s = String::new();
+            for (n, title) in SECTIONS {
+                s.push_str(&format!(
+                    "#### 7.10.{n} {title}\n\n{}\n",
+                    schema::markdown(n)
+                ));
+            }
+            s
+        }
+        KeysFormat::Json => {
+            let rows: Vec<serde_json::Value> = KEYS
+                .iter()
+                .map(|k| {
+                    let default = match k.default {
+                        Default::Required => serde_json::Value::Null,
+                        Default::Number(v) => serde_json::json!(v),
+                        Default::Bool(b) => serde_json::json!(b),
+                        Default::Text(t) => serde_json::json!(t),
+                        Default::Absent(_) => serde_json::Value::Null,
+                    };
+                    let choices = match k.kind {
+                        schema::Kind::Choice(c) => serde_json::json!(c),
+                        _ => serde_json::Value::Null,
+                    };
+                    serde_json::json!({
+                        "key": k.key,
+                        "type": k.kind.as_str(),
+                        "required": k.default == Default::Required,
+                        "default": default,
+                        "default_text": k.default_text(),
+                        "unit": k.unit,
+                        "min": k.min,
+                        "max": k.max,
+                        "min_exclusive": k.min_open,
+                        "choices": choices,
+                        "allowed": k.allowed(),
+                        "meaning": k.doc,
+                    })
+                })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&rows).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        KeysFormat::Text => {
+            let w = KEYS.iter().map(|k| k.key.len()).max().unwrap_or(0);
+            let mut s = String::new();
+            for k in KEYS {
+                s.push_str(&format!(
+                    "{:w$}  {:<9} {:<14} {}\n{:w$}  {}{}\n",
+                    k.key,
+                    k.kind.as_str(),
+                    k.default_text().replace('`', ""),
+                    k.allowed().replace("\\|", "|"),
+                    "",
+                    k.doc,
+                    if k.unit.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", k.unit.replace('`', ""))
+                    },
+                ));
+            }
+            s
+        }
+    }
 }

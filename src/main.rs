@@ -11,7 +11,19 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = e.exit_code();
             let err = anyhow::Error::new(e);
-            eprintln!("error: {err:#}");
+            // Each layer's message already names its cause; print a cause of the chain only
+            // when its text is not in the message yet, so nothing is said twice.
+            let mut msg = String::new();
+            for cause in err.chain() {
+                let t = cause.to_string();
+                if !msg.contains(&t) {
+                    if !msg.is_empty() {
+                        msg.push_str(": ");
+                    }
+                    msg.push_str(&t);
+                }
+            }
+            eprintln!("error: {msg}");
             ExitCode::from(code)
         }
     }

@@ -1,12 +1,16 @@
-//! The model description and the code change together: every parameter with a default in
-//! the code is listed in `docs/ODD.md` §7.10 with that same default.
+//! The model description and the code change together. One schema of scenario keys
+//! (`model::schema`) gives every key's type, default, unit, range and meaning:
+//! - every parameter of the code's parameter structs has a schema entry with the code's
+//!   default (so the validator checks its range, and `xiezuo keys` lists it);
+//! - `docs/ODD.md` §7.10 is exactly the schema's tables (`xiezuo keys --format markdown`).
 
 use std::collections::BTreeMap;
 
 use xiezuo::model::config::{
-    CentreParams, FirmParams, HouseholdParams, MarketParams, PhaseScales, Policy, PovertyParams,
-    Region, SocialParams,
+    CentreParams, Channels, FirmParams, HouseholdParams, MarketParams, PhaseScales, Policy,
+    PovertyParams, Region, SocialParams,
 };
+use xiezuo::model::schema;
 
 fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, toml::Value>) {
     match v {
@@ -21,31 +25,30 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, toml::Value
     }
 }
 
-/// `key → default cell` from every `| \`key\` | default | ...` row of the ODD.
-fn documented() -> BTreeMap<String, String> {
+#[test]
+fn odd_parameter_tables_are_the_schema() {
     let odd = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ODD.md"))
         .expect("docs/ODD.md");
-    let mut out = BTreeMap::new();
-    for line in odd.lines().filter(|l| l.starts_with("| `")) {
-        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        if cells.len() > 3 {
-            out.insert(cells[1].trim_matches('`').to_string(), cells[2].to_string());
-        }
-    }
-    out
-}
-
-fn parse_cell(cell: &str) -> Option<f64> {
-    let first = cell.split(['(', ' ']).next()?.replace(',', "");
-    match first.as_str() {
-        "true" => Some(1.0),
-        "false" => Some(0.0),
-        s => s.parse().ok(),
+    for (n, title) in schema::SECTIONS {
+        let heading = format!("#### 7.10.{n} {title}\n\n");
+        let at = odd
+            .find(&heading)
+            .unwrap_or_else(|| panic!("docs/ODD.md lacks the heading `#### 7.10.{n} {title}`"));
+        let body = &odd[at + heading.len()..];
+        let end = body.find("\n#").unwrap_or(body.len());
+        let got = body[..end].trim_end();
+        let want = schema::markdown(n);
+        assert_eq!(
+            got,
+            want.trim_end(),
+            "docs/ODD.md §7.10.{n} differs from the schema; regenerate it with \
+             `xiezuo keys --format markdown`"
+        );
     }
 }
 
 #[test]
-fn every_default_is_documented_with_its_value() {
+fn every_default_in_the_code_is_the_schemas() {
     let mut code = BTreeMap::new();
     let groups: Vec<(&str, toml::Value)> = vec![
         (
@@ -77,6 +80,10 @@ fn every_default_is_documented_with_its_value() {
             "phase.scales",
             toml::Value::try_from(PhaseScales::default()).unwrap(),
         ),
+        (
+            "link.channels",
+            toml::Value::try_from(Channels::default()).unwrap(),
+        ),
     ];
     for (prefix, v) in &groups {
         flatten(prefix, v, &mut code);
@@ -94,7 +101,6 @@ fn every_default_is_documented_with_its_value() {
             code.insert(key, v);
         }
     }
-    let docs = documented();
     let mut checked = 0;
     for (key, value) in &code {
         let want = match value {
@@ -103,15 +109,23 @@ fn every_default_is_documented_with_its_value() {
             toml::Value::Boolean(b) => *b as u8 as f64,
             _ => continue,
         };
-        let cell = docs.get(key).unwrap_or_else(|| {
-            panic!("parameter `{key}` (default {want}) is missing from docs/ODD.md §7.10")
+        let spec_key =
+            if ["phase.scales"].iter().any(|p| key.starts_with(p)) || schema::get(key).is_some() {
+                key.clone()
+            } else {
+                format!("region.{key}")
+            };
+        let spec = schema::get(&spec_key).unwrap_or_else(|| {
+            panic!("parameter `{key}` (default {want}) has no entry in model::schema::KEYS")
         });
-        let got = parse_cell(cell).unwrap_or_else(|| {
-            panic!("docs/ODD.md gives `{key}` the default `{cell}`, not a number")
-        });
+        let got = match spec.default {
+            schema::Default::Number(v) => v,
+            schema::Default::Bool(b) => b as u8 as f64,
+            other => panic!("schema gives `{spec_key}` the default {other:?}, not a value"),
+        };
         assert!(
             (got - want).abs() <= 1e-9 * want.abs().max(1.0),
-            "docs/ODD.md says `{key}` defaults to {got}, the code to {want}"
+            "the schema says `{spec_key}` defaults to {got}, the code to {want}"
         );
         checked += 1;
     }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::model::config::Config;
 use crate::model::rng::Streams;
-use crate::model::run::{run_with, Cancelled, Control};
+use crate::model::run::{run_with, Control, Stopped};
 use crate::model::world::World;
 use crate::output::TableRecorder;
 
@@ -23,17 +23,18 @@ pub struct RunResult {
 }
 
 /// Runs one configuration to its horizon with every row kept in memory (the household
-/// panel too when `panel`).
+/// panel too when `panel`). Panics if the population cannot be allocated (see
+/// [`run_controlled`]).
 pub fn run_one(cfg: &Config, panel: bool) -> RunResult {
     match run_controlled(cfg, panel, &Control::none()) {
         Ok(r) => r,
-        Err(_) => unreachable!("a run without a cancel flag cannot be cancelled"),
+        Err(e) => panic!("{e}"),
     }
 }
 
 /// [`run_one`] under a control handle (cancel flag, progress callback): the call that
 /// front ends share, in memory and with no I/O.
-pub fn run_controlled(cfg: &Config, panel: bool, ctl: &Control) -> Result<RunResult, Cancelled> {
+pub fn run_controlled(cfg: &Config, panel: bool, ctl: &Control) -> Result<RunResult, Stopped> {
     let start = Instant::now();
     let mut rec = TableRecorder::new(cfg, panel);
     let world = run_with(cfg, &mut rec, ctl)?;
@@ -50,6 +51,19 @@ pub fn replicate_config(cfg: &Config, r: u32) -> Config {
     let mut c = cfg.clone();
     c.seed = Streams::new(cfg.seed).replicate_seed(r as u64);
     c
+}
+
+/// Runs one replicate per seed in `seeds`, in parallel, results in seed-list order: the
+/// way two scenarios share common random numbers (`compare`).
+pub fn replicates_seeded(cfg: &Config, seeds: &[u64], panel: bool) -> Vec<RunResult> {
+    seeds
+        .par_iter()
+        .map(|&seed| {
+            let mut c = cfg.clone();
+            c.seed = seed;
+            run_one(&c, panel)
+        })
+        .collect()
 }
 
 /// Runs `n` replicates in parallel and returns their results in replicate order.

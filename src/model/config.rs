@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::schema::{self, default_f64 as d};
 use crate::model::time::{Calendar, Tick};
 
 /// Which side of a pairing a region is on.
@@ -88,43 +89,43 @@ pub struct Region {
 }
 
 fn one() -> f64 {
-    1.0
+    d("region.weight")
 }
 fn d_hh_size() -> f64 {
-    3.2
+    d("region.household_size")
 }
 fn d_workers() -> f64 {
-    1.8
+    d("region.workers_per_household")
 }
 fn d_sigma() -> f64 {
-    0.55
+    d("region.income_sigma")
 }
 fn d_migrants() -> f64 {
-    15.0
+    d("region.migrants_per_100")
 }
 fn d_migrant_wage() -> f64 {
-    4541.0
+    d("region.migrant_wage_month")
 }
 fn d_base_migration() -> f64 {
-    0.03
+    d("region.base_migration")
 }
 fn d_credibility() -> f64 {
-    0.6
+    d("region.credibility")
 }
 fn d_infra() -> f64 {
-    0.4
+    d("region.infrastructure")
 }
 fn d_digital() -> f64 {
-    0.3
+    d("region.digital_access")
 }
 fn d_transport() -> f64 {
-    0.15
+    d("region.transport_cost")
 }
 fn d_labour_productivity() -> f64 {
-    1.6
+    d("region.labour_productivity")
 }
 fn d_local_jobs() -> f64 {
-    10.0
+    d("region.local_jobs_per_100")
 }
 
 /// Annual channel intensities along one pairing link (real-scale amounts).
@@ -199,14 +200,14 @@ pub struct PhaseScales {
 impl Default for PhaseScales {
     fn default() -> Self {
         PhaseScales {
-            fiscal_aid: 1.0,
-            social: 1.0,
-            procurement: 1.0,
-            market: 1.0,
-            labour: 1.0,
-            training: 1.0,
-            talent: 1.0,
-            firms: 1.0,
+            fiscal_aid: d("phase.scales.fiscal_aid"),
+            social: d("phase.scales.social"),
+            procurement: d("phase.scales.procurement"),
+            market: d("phase.scales.market"),
+            labour: d("phase.scales.labour"),
+            training: d("phase.scales.training"),
+            talent: d("phase.scales.talent"),
+            firms: d("phase.scales.firms"),
         }
     }
 }
@@ -282,12 +283,12 @@ pub struct Allocation {
 impl Default for Allocation {
     fn default() -> Self {
         Allocation {
-            transfers: 0.4,
-            welfare_posts: 0.2,
-            industry: 0.2,
-            training: 0.1,
-            infrastructure: 0.1,
-            reserve: 0.0,
+            transfers: d("policy.allocation.transfers"),
+            welfare_posts: d("policy.allocation.welfare_posts"),
+            industry: d("policy.allocation.industry"),
+            training: d("policy.allocation.training"),
+            infrastructure: d("policy.allocation.infrastructure"),
+            reserve: d("policy.allocation.reserve"),
         }
     }
 }
@@ -342,17 +343,17 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             allocation: Allocation::default(),
-            leakage: 0.1,
-            welfare_post_wage: 6000.0,
-            training_cost: 3000.0,
-            training_skill_gain: 0.15,
-            infrastructure_cost: 2.0e5,
-            project_size: 2.0e6,
-            project_failure: 0.15,
-            guaranteed_return: 0.0,
-            dividend_share: 0.0,
-            support_years_after_exit: 1.0,
-            promised_incentive: 0.03,
+            leakage: d("policy.leakage"),
+            welfare_post_wage: d("policy.welfare_post_wage"),
+            training_cost: d("policy.training_cost"),
+            training_skill_gain: d("policy.training_skill_gain"),
+            infrastructure_cost: d("policy.infrastructure_cost"),
+            project_size: d("policy.project_size"),
+            project_failure: d("policy.project_failure"),
+            guaranteed_return: d("policy.guaranteed_return"),
+            dividend_share: d("policy.dividend_share"),
+            support_years_after_exit: d("policy.support_years_after_exit"),
+            promised_incentive: d("policy.promised_incentive"),
         }
     }
 }
@@ -392,19 +393,19 @@ pub struct HouseholdParams {
 impl Default for HouseholdParams {
     fn default() -> Self {
         HouseholdParams {
-            dependency: 0.5,
-            effort_adjust: 0.5,
-            income_noise: 0.25,
-            illness_prob: 0.08,
-            illness_cost: 0.3,
-            illness_months: 3.0,
-            disaster_prob: 0.05,
-            disaster_loss: 0.5,
-            saving_rate: 0.15,
-            skill_decay: 0.03,
-            remittance_share: 0.45,
-            job_separation: 0.10,
-            migrant_return: 0.12,
+            dependency: d("households.dependency"),
+            effort_adjust: d("households.effort_adjust"),
+            income_noise: d("households.income_noise"),
+            illness_prob: d("households.illness_prob"),
+            illness_cost: d("households.illness_cost"),
+            illness_months: d("households.illness_months"),
+            disaster_prob: d("households.disaster_prob"),
+            disaster_loss: d("households.disaster_loss"),
+            saving_rate: d("households.saving_rate"),
+            skill_decay: d("households.skill_decay"),
+            remittance_share: d("households.remittance_share"),
+            job_separation: d("households.job_separation"),
+            migrant_return: d("households.migrant_return"),
         }
     }
 }
@@ -440,16 +441,16 @@ pub struct FirmParams {
 impl Default for FirmParams {
     fn default() -> Self {
         FirmParams {
-            firm_capital: 2.0e7,
-            capital_per_job: 1.0e5,
-            depreciation: 0.06,
-            hurdle_return: 0.06,
-            patience_years: 2.0,
-            entry_slope: 40.0,
-            linked_profit_share: 0.1,
-            talent_productivity: 0.2,
-            infra_productivity: 0.3,
-            export_share: 0.5,
+            firm_capital: d("firms.firm_capital"),
+            capital_per_job: d("firms.capital_per_job"),
+            depreciation: d("firms.depreciation"),
+            hurdle_return: d("firms.hurdle_return"),
+            patience_years: d("firms.patience_years"),
+            entry_slope: d("firms.entry_slope"),
+            linked_profit_share: d("firms.linked_profit_share"),
+            talent_productivity: d("firms.talent_productivity"),
+            infra_productivity: d("firms.infra_productivity"),
+            export_share: d("firms.export_share"),
         }
     }
 }
@@ -479,13 +480,13 @@ pub struct MarketParams {
 impl Default for MarketParams {
     fn default() -> Self {
         MarketParams {
-            east_premium: 0.35,
-            infra_farm_effect: 0.3,
-            talent_farm_effect: 0.15,
-            talent_half: 2.0,
-            talent_decay: 0.3,
-            secondment_learning: 0.02,
-            infra_decay: 0.02,
+            east_premium: d("market.east_premium"),
+            infra_farm_effect: d("market.infra_farm_effect"),
+            talent_farm_effect: d("market.talent_farm_effect"),
+            talent_half: d("market.talent_half"),
+            talent_decay: d("market.talent_decay"),
+            secondment_learning: d("market.secondment_learning"),
+            infra_decay: d("market.infra_decay"),
         }
     }
 }
@@ -507,10 +508,10 @@ pub struct CentreParams {
 impl Default for CentreParams {
     fn default() -> Self {
         CentreParams {
-            assessment: true,
-            initial_delivery: 0.8,
-            accountability: 0.5,
-            drift: 0.2,
+            assessment: schema::default_bool("centre.assessment"),
+            initial_delivery: d("centre.initial_delivery"),
+            accountability: d("centre.accountability"),
+            drift: d("centre.drift"),
         }
     }
 }
@@ -529,8 +530,8 @@ pub struct SocialParams {
 impl Default for SocialParams {
     fn default() -> Self {
         SocialParams {
-            mobilisation: 1.0,
-            health_share: 0.5,
+            mobilisation: d("social.mobilisation"),
+            health_share: d("social.health_share"),
         }
     }
 }
@@ -550,9 +551,9 @@ pub struct PovertyParams {
 impl Default for PovertyParams {
     fn default() -> Self {
         PovertyParams {
-            line: 4000.0,
-            vulnerability_threshold: 0.5,
-            memory_years: 2.0,
+            line: d("poverty.line"),
+            vulnerability_threshold: d("poverty.vulnerability_threshold"),
+            memory_years: d("poverty.memory_years"),
         }
     }
 }

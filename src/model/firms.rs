@@ -2,6 +2,15 @@
 //! against it. State only: the firm rules that change it are in
 //! [`crate::model::agents::firm`]; [`crate::model::world::World`] owns the population.
 
+/// Most firms (eastern plants, cooperatives and the local sector) one region can hold: entries
+/// beyond it are not made (a cooperative's funds stay in the project pipeline, an eastern
+/// candidate does not enter). Keeps memory bounded whatever the scenario's amounts (ODD §7.6.5).
+pub const MAX_FIRMS_PER_REGION: u32 = 100_000;
+
+/// Most firm entries one region can queue in one tick (cooperative launches, failed ones
+/// included, and eastern entries), so that one tick's work is bounded.
+pub const MAX_NEW_FIRMS_PER_TICK: u32 = 1_000;
+
 /// What kind of firm a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirmKind {

@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod recorder;
 pub mod rng;
 pub mod run;
+pub mod schema;
 pub mod time;
 pub mod world;

@@ -11,7 +11,7 @@ use crate::model::engine::{self, Scratch};
 use crate::model::recorder::Recorder;
 use crate::model::rng::Streams;
 use crate::model::time::Tick;
-use crate::model::world::World;
+use crate::model::world::{OutOfMemory, World};
 
 /// Where a run stands, reported at each tick boundary (burn-in included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,18 @@ pub struct Cancelled {
     pub done: u32,
     /// Ticks the run would have taken.
     pub total: u32,
+}
+
+/// Why a run did not reach its horizon: it was cancelled, or its population could not be
+/// allocated (the only failure a validated configuration can still meet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Stopped {
+    /// The control handle's cancel flag was set.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+    /// The machine could not allocate the population.
+    #[error(transparent)]
+    OutOfMemory(#[from] OutOfMemory),
 }
 
 /// The control handle of a run: an optional cancel flag and an optional progress
@@ -86,19 +98,20 @@ impl<'a> Control<'a> {
 }
 
 /// Runs `cfg` from a fresh world through its burn-in and `cfg.calendar.ticks` ticks,
-/// reporting into `rec`, and returns the final state.
+/// reporting into `rec`, and returns the final state. Panics if the population cannot be
+/// allocated; front ends that take populations from users call [`run_with`].
 pub fn run(cfg: &Config, rec: &mut dyn Recorder) -> World {
     match run_with(cfg, rec, &Control::none()) {
         Ok(w) => w,
-        Err(_) => unreachable!("a run without a cancel flag cannot be cancelled"),
+        Err(e) => panic!("{e}"),
     }
 }
 
 /// [`run`] under a control handle: the cancel flag is checked and progress reported before
 /// the first tick and after every tick, burn-in included.
-pub fn run_with(cfg: &Config, rec: &mut dyn Recorder, ctl: &Control) -> Result<World, Cancelled> {
+pub fn run_with(cfg: &Config, rec: &mut dyn Recorder, ctl: &Control) -> Result<World, Stopped> {
     let streams = Streams::new(cfg.seed);
-    let mut world = World::new(cfg, &streams);
+    let mut world = World::try_new(cfg, &streams)?;
     let burn = cfg.calendar.burn_in;
     let total = burn.saturating_add(cfg.calendar.ticks);
     let at = |done: u32| Progress {

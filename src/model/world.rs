@@ -72,6 +72,10 @@ pub struct RegionState {
     pub acc: BlockAcc,
     /// Per-block accumulators (simulated scale).
     pub blocks: Vec<BlockAcc>,
+    /// Firms located in the region at the last tick boundary.
+    pub firm_count: u32,
+    /// Firm entries queued for the region during this tick (reset at the boundary).
+    pub queued_entries: u32,
 }
 
 /// Dynamic state of one pairing link.
@@ -141,13 +145,52 @@ impl FlowBook {
     }
 }
 
+/// The machine could not allocate the population of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "could not allocate memory for {households} simulated households (about {bytes} bytes); \
+     use fewer simulated households and a larger weight (results do not depend on the count)"
+)]
+pub struct OutOfMemory {
+    /// Simulated households asked for.
+    pub households: usize,
+    /// Bytes of the household records and income rings.
+    pub bytes: usize,
+}
+
 impl World {
-    /// Builds the initial state (tick 0) from a validated configuration.
+    /// Bytes of the household records and income rings of `cfg`'s population.
+    pub fn population_bytes(cfg: &Config) -> usize {
+        let tpy = cfg.calendar.ticks_per_year() as usize;
+        cfg.total_households()
+            .saturating_mul(std::mem::size_of::<Household>() + tpy * std::mem::size_of::<f32>())
+    }
+
+    /// Builds the initial state (tick 0) from a validated configuration; panics if the
+    /// population cannot be allocated (see [`World::try_new`]).
     pub fn new(cfg: &Config, streams: &Streams) -> World {
+        match World::try_new(cfg, streams) {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Builds the initial state (tick 0), reserving the household records and income
+    /// rings first with fallible allocation, so that a population larger than the machine
+    /// can hold is an error rather than an abort.
+    pub fn try_new(cfg: &Config, streams: &Streams) -> Result<World, OutOfMemory> {
         let tpy = cfg.calendar.ticks_per_year() as usize;
         let n = cfg.total_households();
-        let mut households = Vec::with_capacity(n);
-        let mut rings = Vec::with_capacity(n * tpy);
+        let oom = OutOfMemory {
+            households: n,
+            bytes: World::population_bytes(cfg),
+        };
+        let mut households: Vec<Household> = Vec::new();
+        households.try_reserve_exact(n).map_err(|_| oom)?;
+        let mut rings: Vec<f32> = Vec::new();
+        rings
+            .try_reserve_exact(n.saturating_mul(tpy))
+            .map_err(|_| oom)?;
         let mut regions = Vec::with_capacity(cfg.regions.len());
         let mut firms = Firms::default();
         for (ri, region) in cfg.regions.iter().enumerate() {
@@ -192,6 +235,7 @@ impl World {
                 infrastructure: p.infrastructure,
                 credibility: p.credibility,
                 blocks: vec![BlockAcc::default(); nblocks],
+                firm_count: 1,
                 ..RegionState::default()
             });
         }
@@ -228,7 +272,7 @@ impl World {
             flows: FlowBook::new(cfg.links.len()),
         };
         w.seed_accumulators(cfg);
-        w
+        Ok(w)
     }
 
     /// Fills each region's accumulator from the initial population so that the first

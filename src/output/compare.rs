@@ -3,7 +3,7 @@
 
 use crate::model::config::Config;
 use crate::output::recorder::TableRecorder;
-use crate::stats::{mean_ci, se, t95};
+use crate::stats::{mean_ci, paired_diff_ci, welch_diff_ci};
 
 /// One year's headline numbers for the western side.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,7 +100,8 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
     out
 }
 
-/// Per-year comparison of one measure between two scenarios.
+/// Per-year comparison of one measure between two scenarios run with common random
+/// numbers (replicate `i` of both scenarios uses the same seed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareRow {
     /// Year.
@@ -111,11 +112,16 @@ pub struct CompareRow {
     pub a: (f64, f64),
     /// Mean and CI half-width in scenario B.
     pub b: (f64, f64),
-    /// Mean of B − A and the CI half-width of the difference (Welch).
+    /// Mean of B − A and the half-width of its paired 95% interval (Student t on the
+    /// replicate-by-replicate differences): the interval to use with common random numbers.
     pub diff: (f64, f64),
+    /// Half-width of the unpaired (Welch) 95% interval of B − A, kept for comparison: it
+    /// ignores the pairing and is wider when replicates are positively correlated.
+    pub diff_welch: f64,
 }
 
-/// Compares yearly summaries of replicates of A and B.
+/// Compares yearly summaries of replicates of A and B; replicate `i` of A is paired with
+/// replicate `i` of B (same seed). Years are paired by index.
 pub fn compare(a: &[Vec<YearRow>], b: &[Vec<YearRow>]) -> Vec<CompareRow> {
     let mut out = Vec::new();
     let years = a
@@ -127,26 +133,13 @@ pub fn compare(a: &[Vec<YearRow>], b: &[Vec<YearRow>]) -> Vec<CompareRow> {
         for (k, name) in YEAR_MEASURES.iter().enumerate() {
             let xa: Vec<f64> = a.iter().map(|r| r[y].values()[k]).collect();
             let xb: Vec<f64> = b.iter().map(|r| r[y].values()[k]).collect();
-            let (ma, ha) = mean_ci(&xa);
-            let (mb, hb) = mean_ci(&xb);
-            let sa = se(&xa);
-            let sb = se(&xb);
-            let se_d = (sa * sa + sb * sb).sqrt();
-            // Welch–Satterthwaite degrees of freedom.
-            let (na, nb) = (xa.len() as f64, xb.len() as f64);
-            let num = (sa * sa + sb * sb).powi(2);
-            let den = sa.powi(4) / (na - 1.0).max(1.0) + sb.powi(4) / (nb - 1.0).max(1.0);
-            let df = if den > 0.0 {
-                (num / den).floor().max(1.0) as usize
-            } else {
-                (xa.len() + xb.len()).saturating_sub(2).max(1)
-            };
             out.push(CompareRow {
                 year: a[0][y].year,
                 measure: name,
-                a: (ma, ha),
-                b: (mb, hb),
-                diff: (mb - ma, t95(df) * se_d),
+                a: mean_ci(&xa),
+                b: mean_ci(&xb),
+                diff: paired_diff_ci(&xa, &xb),
+                diff_welch: welch_diff_ci(&xa, &xb).1,
             });
         }
     }

@@ -3,6 +3,7 @@
 //! scenario and the manifest. Files are written under a temporary name and renamed.
 
 pub mod compare;
+pub mod manifest;
 pub mod recorder;
 pub mod tables;
 
@@ -25,6 +26,15 @@ pub enum OutputError {
     /// The output directory exists and is not empty.
     #[error("output directory {0} exists and is not empty; choose another --out or pass --force")]
     NotEmpty(PathBuf),
+    /// The output path cannot be an output directory (a file, or a parent that is a file
+    /// or cannot be created).
+    #[error("--out {path}: {reason}")]
+    BadOutDir {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// File system error.
     #[error("{path}: {source}")]
     Io {
@@ -63,24 +73,94 @@ impl Format {
     }
 }
 
-/// Prepares an output directory: refuses a non-empty one unless `force`.
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
+/// Checks that `dir` can be an output directory, without creating anything: it is a
+/// directory or does not exist, it is empty unless `force`, and its nearest existing
+/// ancestor is a directory. Call it before a run so that bad arguments cost no work and
+/// leave nothing behind.
+pub fn check_out_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
+    let bad = |reason: &str| OutputError::BadOutDir {
+        path: dir.into(),
+        reason: reason.into(),
+    };
     if dir.exists() {
+        if !dir.is_dir() {
+            return Err(bad("exists and is not a directory"));
+        }
         let non_empty = fs::read_dir(dir)
-            .map_err(|e| OutputError::Io {
-                path: dir.into(),
-                source: e,
-            })?
+            .map_err(|e| bad(&e.to_string()))?
             .next()
             .is_some();
         if non_empty && !force {
             return Err(OutputError::NotEmpty(dir.into()));
         }
+        return Ok(());
     }
-    fs::create_dir_all(dir).map_err(|e| OutputError::Io {
+    let mut up = dir.parent();
+    while let Some(p) = up {
+        if p.as_os_str().is_empty() || p.exists() {
+            if !p.as_os_str().is_empty() && !p.is_dir() {
+                return Err(bad(&format!("{} is not a directory", p.display())));
+            }
+            break;
+        }
+        up = p.parent();
+    }
+    Ok(())
+}
+
+/// Prepares an output directory: [`check_out_dir`], then creates it (with its parents).
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
+    check_out_dir(dir, force)?;
+    fs::create_dir_all(dir).map_err(|e| OutputError::BadOutDir {
         path: dir.into(),
-        source: e,
+        reason: format!("cannot be created: {e}"),
     })
+}
+
+/// Files a run writes into its directory (tables in either format, the resolved scenario,
+/// manifests, charts and report folders).
+pub const RUN_FILES: [&str; 12] = [
+    "metrics.parquet",
+    "metrics.csv",
+    "flows.parquet",
+    "flows.csv",
+    "links.parquet",
+    "links.csv",
+    "households.parquet",
+    "households.csv",
+    "scenario.resolved.toml",
+    "manifest.json",
+    "timing.json",
+    "comparison.parquet",
+];
+
+/// Removes what an earlier run or comparison left in `dir` (the files in [`RUN_FILES`],
+/// `comparison.csv`, the `report/` and `charts/` folders, and the scenario folders of a
+/// comparison, i.e. subfolders holding a `scenario.resolved.toml`), so that `--force` never
+/// leaves a stale table beside new ones. Other files are left alone.
+pub fn clear_run_files(dir: &Path) -> Result<(), OutputError> {
+    let io = |p: PathBuf| move |e: std::io::Error| OutputError::Io { path: p, source: e };
+    for f in RUN_FILES.iter().chain(["comparison.csv"].iter()) {
+        let p = dir.join(f);
+        if p.is_file() {
+            fs::remove_file(&p).map_err(io(p.clone()))?;
+        }
+    }
+    let mut dirs: Vec<PathBuf> = ["report", "charts"].iter().map(|d| dir.join(d)).collect();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() && p.join("scenario.resolved.toml").is_file() {
+                dirs.push(p);
+            }
+        }
+    }
+    for p in dirs {
+        if p.is_dir() {
+            fs::remove_dir_all(&p).map_err(io(p.clone()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes a frame as `dir/stem.ext` via a temporary file (named with the process id, so
@@ -110,9 +190,12 @@ pub fn write_frame(
         let _ = fs::remove_file(&tmp);
         return Err(OutputError::Table { path, source: e });
     }
-    fs::rename(&tmp, &path).map_err(|e| OutputError::Io {
-        path: path.clone(),
-        source: e,
+    fs::rename(&tmp, &path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        OutputError::Io {
+            path: path.clone(),
+            source: e,
+        }
     })?;
     Ok(path)
 }
@@ -126,11 +209,19 @@ pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, OutputE
         source: e,
     };
     let mut f = fs::File::create(&tmp).map_err(io)?;
-    f.write_all(text.as_bytes()).map_err(io)?;
+    // On a full disk the write fails: remove the temporary rather than leave it behind.
+    if let Err(e) = f.write_all(text.as_bytes()).and_then(|_| f.sync_data()) {
+        drop(f);
+        let _ = fs::remove_file(&tmp);
+        return Err(io(e));
+    }
     drop(f);
-    fs::rename(&tmp, &path).map_err(|e| OutputError::Io {
-        path: path.clone(),
-        source: e,
+    fs::rename(&tmp, &path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        OutputError::Io {
+            path: path.clone(),
+            source: e,
+        }
     })?;
     Ok(path)
 }

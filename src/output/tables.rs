@@ -261,6 +261,7 @@ pub fn compare_frame(rows: &[CompareRow], a: &str, b: &str) -> PolarsResult<Data
         Column::new("b_ci95".into(), f(&|r| r.b.1)),
         Column::new("diff_mean".into(), f(&|r| r.diff.0)),
         Column::new("diff_ci95".into(), f(&|r| r.diff.1)),
+        Column::new("diff_ci95_welch".into(), f(&|r| r.diff_welch)),
     ])
 }
 

@@ -14,6 +14,7 @@ use std::path::Path;
 pub use error::ScenarioError;
 pub use source::{builtin, line_of, BUILTIN};
 pub use validate::Loaded;
+pub use validate::{FORMAT_CHANGES, FORMAT_VERSION};
 
 /// Loads a scenario file from disk, applying `key.path=value` overrides.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioError> {

@@ -8,7 +8,21 @@ use crate::model::config::{
     CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase,
     PhaseScales, Policy, PovertyParams, Region, Shock, ShockKind, Side, SocialParams,
 };
+use crate::model::schema;
 use crate::model::time::{Calendar, Step, YearMonth};
+
+/// Version of the scenario format (keys and their meaning). Raised whenever a key is added,
+/// removed or changes meaning; `CHANGELOG.md` lists each version's changes, and a scenario
+/// that declares an older `format` is loaded with a note saying what changed.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// What changed in each scenario format version, newest last.
+pub const FORMAT_CHANGES: &[(u32, &str)] = &[(
+    2,
+    "numeric keys have upper bounds (money ≤ 1e12 yuan/year, wages ≤ 1e6 yuan/year, \
+     weights ≤ 1e6; see `xiezuo keys`); scenario and region names are 1–64 characters of \
+     letters, digits, space and _ - . ' ( ) + (no path separators); the `format` key",
+)];
 
 /// A loaded scenario: the validated configuration plus what produced it.
 #[derive(Debug, Clone)]
@@ -23,12 +37,16 @@ pub struct Loaded {
     pub description: String,
     /// Files read, in `extends` order (base first).
     pub files: Vec<String>,
+    /// Notes for the user that do not stop the run (e.g. an older scenario format).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     name: String,
+    #[serde(default)]
+    format: Option<u32>,
     #[serde(default)]
     description: String,
     time: RawTime,
@@ -71,7 +89,7 @@ struct RawTime {
 }
 
 fn d_burn_in() -> u32 {
-    2
+    schema::default_f64("time.burn_in_years") as u32
 }
 
 fn d_step() -> String {
@@ -97,10 +115,10 @@ impl Default for RawRun {
 }
 
 fn d_seed() -> u64 {
-    1
+    schema::default_f64("run.seed") as u64
 }
 fn d_reps() -> u32 {
-    5
+    schema::default_f64("run.replicates") as u32
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,7 +156,7 @@ struct RawShock {
 }
 
 fn d_months() -> u32 {
-    6
+    schema::default_f64("shock.months") as u32
 }
 
 /// Collects validation errors with their key paths.
@@ -155,33 +173,54 @@ impl Checker<'_> {
         }
     }
 
-    fn range(&self, key: &str, v: f64, lo: f64, hi: f64) -> Result<(), ScenarioError> {
-        if !v.is_finite() {
-            return Err(self.err(
-                key,
-                format!("must be a finite number in [{lo}, {hi}], got {v}"),
-            ));
+    /// Checks `v` at `at` (e.g. `region[2].weight`) against the schema's range for `spec`
+    /// (e.g. `region.weight`).
+    fn key(&self, at: &str, spec: &str, v: f64) -> Result<(), ScenarioError> {
+        let Some(k) = schema::get(spec) else {
+            return Ok(());
+        };
+        if k.admits(v) {
+            return Ok(());
         }
-        if v < lo || v > hi {
-            return Err(self.err(key, format!("must be in [{lo}, {hi}], got {v}")));
-        }
-        Ok(())
+        let allowed = k.allowed();
+        let range = allowed.split(';').next().unwrap_or("").trim();
+        let how = if range.starts_with(['[', '(']) {
+            format!("must be in {range}")
+        } else {
+            format!("must be {range}")
+        };
+        let what = if v.is_finite() {
+            format!("got {v}")
+        } else {
+            format!("got {v}; numbers must be finite")
+        };
+        Err(self.err(at, format!("{how} ({}), {what}", k.unit)))
     }
 
-    fn prob(&self, key: &str, v: f64) -> Result<(), ScenarioError> {
-        self.range(key, v, 0.0, 1.0)
+    /// Checks every numeric leaf of `group` (a serialized parameter group) at
+    /// `at_prefix.<leaf>` against the schema key `spec_prefix.<leaf>`.
+    fn group<T: serde::Serialize>(
+        &self,
+        at_prefix: &str,
+        spec_prefix: &str,
+        group: &T,
+    ) -> Result<(), ScenarioError> {
+        let v = toml::Value::try_from(group).map_err(|e| self.err(at_prefix, e.to_string()))?;
+        self.leaves(at_prefix, spec_prefix, &v)
     }
 
-    fn nonneg(&self, key: &str, v: f64) -> Result<(), ScenarioError> {
-        self.range(key, v, 0.0, f64::MAX)
-    }
-
-    fn positive(&self, key: &str, v: f64) -> Result<(), ScenarioError> {
-        self.nonneg(key, v)?;
-        if v == 0.0 {
-            return Err(self.err(key, "must be greater than 0"));
+    fn leaves(&self, at: &str, spec: &str, v: &toml::Value) -> Result<(), ScenarioError> {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    self.leaves(&format!("{at}.{k}"), &format!("{spec}.{k}"), x)?;
+                }
+                Ok(())
+            }
+            toml::Value::Float(f) => self.key(at, spec, *f),
+            toml::Value::Integer(i) => self.key(at, spec, *i as f64),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn date(&self, key: &str, s: &str) -> Result<YearMonth, ScenarioError> {
@@ -192,6 +231,36 @@ impl Checker<'_> {
             )
         })
     }
+}
+
+/// Checks a name that labels outputs and may name a folder (scenario and region names):
+/// 1–64 characters of letters (any script), digits, space and `_ - . ' ( ) +`, not only
+/// dots, so it can never be an absolute path, climb out of an output directory with `..`,
+/// or contain a path separator.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if name.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if n > 64 {
+        return Err(format!("must be at most 64 characters, got {n}"));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || " _-.'()+".contains(*c)))
+    {
+        return Err(format!(
+            "`{name}` contains `{}`; names may use letters (any script), digits, space and _ - . ' ( ) + (no path separators)",
+            bad.escape_default()
+        ));
+    }
+    if name.chars().all(|c| c == '.') || name.contains("..") {
+        return Err(format!("`{name}` must not contain `..` or be only dots"));
+    }
+    if name != name.trim() {
+        return Err(format!("`{name}` must not start or end with a space"));
+    }
+    Ok(())
 }
 
 /// Applies `[defaults.east]` / `[defaults.west]` to every region of that side (keys the
@@ -301,6 +370,27 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         serde_error(&doc, &path, msg.trim())
     })?;
     let c = Checker { doc: &doc };
+    check_name(&raw.name).map_err(|m| c.err("name", m))?;
+    let mut notes = Vec::new();
+    if let Some(v) = raw.format {
+        if v > FORMAT_VERSION || v == 0 {
+            return Err(c.err(
+                "format",
+                format!(
+                    "scenario format {v} is not known to this xiezuo (it reads formats 1 to \
+                     {FORMAT_VERSION}); use a newer xiezuo or rewrite the file for format \
+                     {FORMAT_VERSION}"
+                ),
+            ));
+        }
+        for (ver, what) in FORMAT_CHANGES.iter().filter(|(ver, _)| *ver > v) {
+            notes.push(format!(
+                "{}: written for scenario format {v}; format {ver} changed: {what}. Set \
+                 `format = {FORMAT_VERSION}` once the file is checked (CHANGELOG.md)",
+                doc.files.last().map(String::as_str).unwrap_or("scenario")
+            ));
+        }
+    }
 
     // Time.
     let step = Step::parse(&raw.time.step).ok_or_else(|| {
@@ -314,18 +404,12 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         )
     })?;
     let start = c.date("time.start", &raw.time.start)?;
-    if raw.time.years == 0 || raw.time.years > 200 {
-        return Err(c.err(
-            "time.years",
-            format!("must be in [1, 200], got {}", raw.time.years),
-        ));
-    }
-    if raw.time.burn_in_years > 50 {
-        return Err(c.err(
-            "time.burn_in_years",
-            format!("must be in [0, 50], got {}", raw.time.burn_in_years),
-        ));
-    }
+    c.key("time.years", "time.years", raw.time.years as f64)?;
+    c.key(
+        "time.burn_in_years",
+        "time.burn_in_years",
+        raw.time.burn_in_years as f64,
+    )?;
     let calendar = Calendar {
         start,
         step,
@@ -343,9 +427,11 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             )),
         }
     };
-    if raw.run.replicates == 0 {
-        return Err(c.err("run.replicates", "must be at least 1"));
-    }
+    c.key(
+        "run.replicates",
+        "run.replicates",
+        raw.run.replicates as f64,
+    )?;
 
     // Regions.
     if raw.region.is_empty() {
@@ -353,9 +439,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     }
     for (i, r) in raw.region.iter().enumerate() {
         let k = |f: &str| format!("region[{i}].{f}");
-        if r.name.trim().is_empty() {
-            return Err(c.err(&k("name"), "must not be empty"));
-        }
+        check_name(&r.name).map_err(|m| c.err(&k("name"), m))?;
         if ["ALL", "EAST", "WEST"].contains(&r.name.as_str()) {
             return Err(c.err(&k("name"), format!("`{}` is reserved for the aggregate rows of the outputs (ALL, EAST, WEST); choose another name", r.name)));
         }
@@ -365,44 +449,29 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
                 format!("duplicate region name `{}` (also region[{j}])", r.name),
             ));
         }
-        if r.households == 0 || r.households > 50_000_000 {
+        c.group(&format!("region[{i}]"), "region", r)?;
+        if r.workers_per_household > r.household_size {
             return Err(c.err(
-                &k("households"),
+                &k("workers_per_household"),
                 format!(
-                    "must be in [1, 50000000] simulated households, got {}",
-                    r.households
+                    "must be at most household_size ({}), got {}",
+                    r.household_size, r.workers_per_household
                 ),
             ));
         }
-        c.positive(&k("weight"), r.weight)?;
-        c.range(&k("household_size"), r.household_size, 1.0, 8.0)?;
-        c.range(
-            &k("workers_per_household"),
-            r.workers_per_household,
-            1.0,
-            r.household_size.max(1.0),
-        )?;
-        c.positive(&k("income_median"), r.income_median)?;
-        c.range(&k("income_sigma"), r.income_sigma, 0.0, 3.0)?;
-        c.nonneg(&k("wage"), r.wage)?;
-        c.nonneg(&k("migrant_wage_month"), r.migrant_wage_month)?;
-        c.prob(&k("base_migration"), r.base_migration)?;
-        c.prob(&k("credibility"), r.credibility)?;
-        c.prob(&k("infrastructure"), r.infrastructure)?;
-        c.prob(&k("digital_access"), r.digital_access)?;
-        c.prob(&k("transport_cost"), r.transport_cost)?;
-        c.positive(&k("labour_productivity"), r.labour_productivity)?;
-        c.range(&k("growth"), r.growth, -0.5, 0.5)?;
-        c.range(&k("local_jobs_per_100"), r.local_jobs_per_100, 0.0, 100.0)?;
-        c.range(
-            &k("migrants_per_100"),
-            r.migrants_per_100,
-            0.0,
-            100.0 - r.local_jobs_per_100,
-        )?;
+        if r.migrants_per_100 > 100.0 - r.local_jobs_per_100 {
+            return Err(c.err(
+                &k("migrants_per_100"),
+                format!(
+                    "must be at most 100 − local_jobs_per_100 ({}), got {}",
+                    100.0 - r.local_jobs_per_100,
+                    r.migrants_per_100
+                ),
+            ));
+        }
     }
     let total: u64 = raw.region.iter().map(|r| r.households as u64).sum();
-    if total > 100_000_000 {
+    if total > schema::MAX_TOTAL_HOUSEHOLDS {
         return Err(c.err("region", format!("{total} simulated households in all; at most 100000000 fit in memory (about 92 bytes each)")));
     }
     let names: Vec<&str> = raw.region.iter().map(|r| r.name.as_str()).collect();
@@ -465,16 +534,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             None => None,
         };
         let ch = &l.channels;
-        let kc = |f: &str| format!("link[{i}].channels.{f}");
-        c.nonneg(&kc("fiscal_aid"), ch.fiscal_aid)?;
-        c.nonneg(&kc("social_donations"), ch.social_donations)?;
-        c.nonneg(&kc("procurement"), ch.procurement)?;
-        c.prob(&kc("market_access"), ch.market_access)?;
-        c.nonneg(&kc("labour_demand"), ch.labour_demand)?;
-        c.nonneg(&kc("training_places"), ch.training_places)?;
-        c.nonneg(&kc("talent_to_west"), ch.talent_to_west)?;
-        c.nonneg(&kc("talent_to_east"), ch.talent_to_east)?;
-        c.nonneg(&kc("firm_mobilisation"), ch.firm_mobilisation)?;
+        c.group(&format!("link[{i}].channels"), "link.channels", ch)?;
         links.push(Link {
             east,
             west,
@@ -489,18 +549,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     for (i, p) in raw.phase.iter().enumerate() {
         let start = tick_in_horizon(&format!("phase[{i}].start"), &p.start)?;
         let s = &p.scales;
-        for (f, v) in [
-            ("fiscal_aid", s.fiscal_aid),
-            ("social", s.social),
-            ("procurement", s.procurement),
-            ("market", s.market),
-            ("labour", s.labour),
-            ("training", s.training),
-            ("talent", s.talent),
-            ("firms", s.firms),
-        ] {
-            c.range(&format!("phase[{i}].scales.{f}"), v, 0.0, 100.0)?;
-        }
+        c.group(&format!("phase[{i}].scales"), "phase.scales", s)?;
         phases.push(Phase {
             name: p.name.clone(),
             start,
@@ -524,13 +573,8 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     for (i, s) in raw.shock.iter().enumerate() {
         let k = |f: &str| format!("shock[{i}].{f}");
         let start = tick_in_horizon(&k("start"), &s.start)?;
-        c.prob(&k("severity"), s.severity)?;
-        if s.months == 0 || s.months > 12 * 200 {
-            return Err(c.err(
-                &k("months"),
-                format!("must be in [1, 2400], got {}", s.months),
-            ));
-        }
+        c.key(&k("severity"), "shock.severity", s.severity)?;
+        c.key(&k("months"), "shock.months", s.months as f64)?;
         let regions = if s.regions.is_empty() {
             (0..raw.region.len())
                 .filter(|&r| raw.region[r].side == Side::West)
@@ -552,105 +596,18 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     }
 
     // Parameter groups.
-    let pv = &raw.poverty;
-    c.positive("poverty.line", pv.line)?;
-    c.prob(
-        "poverty.vulnerability_threshold",
-        pv.vulnerability_threshold,
-    )?;
-    c.range("poverty.memory_years", pv.memory_years, 0.1, 50.0)?;
-    let pol = &raw.policy;
-    let a = &pol.allocation;
-    for (f, v) in [
-        ("transfers", a.transfers),
-        ("welfare_posts", a.welfare_posts),
-        ("industry", a.industry),
-        ("training", a.training),
-        ("infrastructure", a.infrastructure),
-        ("reserve", a.reserve),
-    ] {
-        c.prob(&format!("policy.allocation.{f}"), v)?;
-    }
+    c.group("poverty", "poverty", &raw.poverty)?;
+    c.group("policy", "policy", &raw.policy)?;
+    let a = &raw.policy.allocation;
     let sum: f64 = a.shares().iter().sum();
     if (sum - 1.0).abs() > 1e-6 {
         return Err(c.err("policy.allocation", format!("shares must sum to 1, got {sum:.6} (transfers + welfare_posts + industry + training + infrastructure + reserve)")));
     }
-    c.prob("policy.leakage", pol.leakage)?;
-    c.positive("policy.welfare_post_wage", pol.welfare_post_wage)?;
-    c.positive("policy.training_cost", pol.training_cost)?;
-    c.range(
-        "policy.training_skill_gain",
-        pol.training_skill_gain,
-        0.0,
-        5.0,
-    )?;
-    c.positive("policy.infrastructure_cost", pol.infrastructure_cost)?;
-    c.positive("policy.project_size", pol.project_size)?;
-    c.prob("policy.project_failure", pol.project_failure)?;
-    c.range("policy.guaranteed_return", pol.guaranteed_return, 0.0, 1.0)?;
-    c.prob("policy.dividend_share", pol.dividend_share)?;
-    c.range(
-        "policy.support_years_after_exit",
-        pol.support_years_after_exit,
-        0.0,
-        50.0,
-    )?;
-    c.range(
-        "policy.promised_incentive",
-        pol.promised_incentive,
-        0.0,
-        1.0,
-    )?;
-    let h = &raw.households;
-    c.range("households.dependency", h.dependency, 0.0, 1.0)?;
-    c.prob("households.effort_adjust", h.effort_adjust)?;
-    c.range("households.income_noise", h.income_noise, 0.0, 2.0)?;
-    c.prob("households.illness_prob", h.illness_prob)?;
-    c.range("households.illness_cost", h.illness_cost, 0.0, 10.0)?;
-    c.range("households.illness_months", h.illness_months, 0.0, 120.0)?;
-    c.prob("households.disaster_prob", h.disaster_prob)?;
-    c.prob("households.disaster_loss", h.disaster_loss)?;
-    c.prob("households.saving_rate", h.saving_rate)?;
-    c.prob("households.skill_decay", h.skill_decay)?;
-    c.prob("households.remittance_share", h.remittance_share)?;
-    c.prob("households.job_separation", h.job_separation)?;
-    c.prob("households.migrant_return", h.migrant_return)?;
-    let f = &raw.firms;
-    c.positive("firms.firm_capital", f.firm_capital)?;
-    c.positive("firms.capital_per_job", f.capital_per_job)?;
-    c.prob("firms.depreciation", f.depreciation)?;
-    c.range("firms.hurdle_return", f.hurdle_return, -1.0, 1.0)?;
-    c.range("firms.patience_years", f.patience_years, 0.0, 50.0)?;
-    c.range("firms.entry_slope", f.entry_slope, 0.0, 1000.0)?;
-    c.prob("firms.linked_profit_share", f.linked_profit_share)?;
-    c.range(
-        "firms.talent_productivity",
-        f.talent_productivity,
-        0.0,
-        10.0,
-    )?;
-    c.range("firms.infra_productivity", f.infra_productivity, 0.0, 10.0)?;
-    c.prob("firms.export_share", f.export_share)?;
-    let m = &raw.market;
-    c.range("market.east_premium", m.east_premium, 0.0, 10.0)?;
-    c.range("market.infra_farm_effect", m.infra_farm_effect, 0.0, 10.0)?;
-    c.range("market.talent_farm_effect", m.talent_farm_effect, 0.0, 10.0)?;
-    c.positive("market.talent_half", m.talent_half)?;
-    c.prob("market.talent_decay", m.talent_decay)?;
-    c.range(
-        "market.secondment_learning",
-        m.secondment_learning,
-        0.0,
-        10.0,
-    )?;
-    c.prob("market.infra_decay", m.infra_decay)?;
-    let ce = &raw.centre;
-    c.prob("centre.initial_delivery", ce.initial_delivery)?;
-    c.prob("centre.accountability", ce.accountability)?;
-    c.prob("centre.drift", ce.drift)?;
-    let so = &raw.social;
-    c.range("social.mobilisation", so.mobilisation, 0.0, 100.0)?;
-    c.prob("social.health_share", so.health_share)?;
+    c.group("households", "households", &raw.households)?;
+    c.group("firms", "firms", &raw.firms)?;
+    c.group("market", "market", &raw.market)?;
+    c.group("centre", "centre", &raw.centre)?;
+    c.group("social", "social", &raw.social)?;
     if raw
         .defaults
         .as_ref()
@@ -690,11 +647,44 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         replicates: raw.run.replicates,
         description: raw.description,
         files: doc.files.clone(),
+        notes,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::check_name;
+
+    #[test]
+    fn names_cannot_leave_the_output_directory() {
+        for ok in [
+            "two_way_market",
+            "Chun'an",
+            "Inner Mongolia",
+            "浙江 (山区)",
+            "a.b",
+            "x+y",
+        ] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "../../x",
+            "/abs/x",
+            "a/b",
+            "a\\b",
+            "..",
+            ".",
+            "a..b",
+            "x\n",
+            " lead",
+            "trail ",
+            &"n".repeat(65),
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
     #[test]
     fn shipped_stylised_scenarios_load() {
         for name in [

@@ -46,6 +46,36 @@ pub fn se(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt()
 }
 
+/// Mean of `b − a` and the half-width of its paired 95% interval: Student t on the
+/// differences `b[i] − a[i]` of paired observations (common random numbers: the same seed
+/// for replicate `i` of both arms). NaN if the lengths differ or a value is NaN.
+pub fn paired_diff_ci(a: &[f64], b: &[f64]) -> (f64, f64) {
+    if a.len() != b.len() {
+        return (f64::NAN, f64::NAN);
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    mean_ci(&d)
+}
+
+/// Mean of `b − a` and the half-width of the unpaired 95% interval (Welch, with
+/// Welch–Satterthwaite degrees of freedom).
+pub fn welch_diff_ci(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let (ma, _) = mean_ci(a);
+    let (mb, _) = mean_ci(b);
+    let sa = se(a);
+    let sb = se(b);
+    let se_d = (sa * sa + sb * sb).sqrt();
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let num = (sa * sa + sb * sb).powi(2);
+    let den = sa.powi(4) / (na - 1.0).max(1.0) + sb.powi(4) / (nb - 1.0).max(1.0);
+    let df = if den > 0.0 {
+        (num / den).floor().max(1.0) as usize
+    } else {
+        (a.len() + b.len()).saturating_sub(2).max(1)
+    };
+    (mb - ma, t95(df) * se_d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +87,18 @@ mod tests {
         let (_, h1) = mean_ci(&[1.0, 2.0, 3.0]);
         let (_, h2) = mean_ci(&[0.0, 2.0, 4.0]);
         assert!(h2 > h1 && h1 > 0.0);
+    }
+
+    #[test]
+    fn pairing_removes_the_common_noise() {
+        // B = A + 1 plus small noise; A itself varies a lot between replicates.
+        let a = [10.0, 20.0, 30.0, 40.0, 50.0];
+        let b = [11.1, 20.9, 31.0, 41.05, 50.95];
+        let (d, hp) = paired_diff_ci(&a, &b);
+        let (dw, hw) = welch_diff_ci(&a, &b);
+        assert!((d - 1.0).abs() < 1e-9 && (dw - d).abs() < 1e-12);
+        assert!(hp < 0.2, "paired half-width {hp}");
+        assert!(hw > 10.0, "Welch half-width {hw}");
+        assert!(paired_diff_ci(&a, &b[..4]).0.is_nan());
     }
 }

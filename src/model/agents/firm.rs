@@ -8,7 +8,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
 use crate::model::config::{Config, PhaseScales};
-use crate::model::firms::{FirmChange, FirmKind};
+use crate::model::firms::{FirmChange, FirmKind, MAX_FIRMS_PER_REGION, MAX_NEW_FIRMS_PER_TICK};
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
 use crate::model::rng::{Purpose, Streams};
@@ -76,7 +76,14 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
         let expected = expected_return(world, cfg, w);
         let p_enter = 1.0 / (1.0 + (-fp.entry_slope * (expected - fp.hurdle_return)).exp());
         for _ in 0..candidates {
+            let rs = &world.regions[w];
+            if rs.queued_entries >= MAX_NEW_FIRMS_PER_TICK
+                || rs.firm_count + rs.queued_entries >= MAX_FIRMS_PER_REGION
+            {
+                break;
+            }
             if rng.random::<f64>() < p_enter {
+                world.regions[w].queued_entries += 1;
                 world.pending.push(FirmChange::Enter {
                     region: w as u16,
                     link: li as u32,
@@ -287,6 +294,9 @@ pub fn produce(world: &mut World, cfg: &Config) {
 /// Applies queued entries and exits at the tick boundary (exits first, then entries in
 /// queue order) and moves the capital involved.
 pub fn apply_changes(world: &mut World, cfg: &Config) {
+    for rs in world.regions.iter_mut() {
+        rs.queued_entries = 0;
+    }
     if world.pending.is_empty() {
         return;
     }
@@ -344,6 +354,12 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
     }
     world.pending = pending;
     world.pending.clear();
+    for rs in world.regions.iter_mut() {
+        rs.firm_count = 0;
+    }
+    for &r in &world.firms.region {
+        world.regions[r as usize].firm_count += 1;
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use rand::Rng;
 
 use crate::model::config::{Config, PhaseScales};
-use crate::model::firms::{FirmChange, FirmKind};
+use crate::model::firms::{FirmChange, FirmKind, MAX_FIRMS_PER_REGION, MAX_NEW_FIRMS_PER_TICK};
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
 use crate::model::rng::{Purpose, Streams};
@@ -142,7 +142,13 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
         rs.project_pipeline += industry;
         if rs.project_pipeline >= pol.project_size {
             let mut rng = streams.stream(Purpose::Projects, ri as u64, t as u64);
-            while rs.project_pipeline >= pol.project_size {
+            // At most MAX_NEW_FIRMS_PER_TICK launches a tick and MAX_FIRMS_PER_REGION firms;
+            // funds beyond stay in the pipeline for later ticks.
+            while rs.project_pipeline >= pol.project_size
+                && rs.queued_entries < MAX_NEW_FIRMS_PER_TICK
+                && rs.firm_count + rs.queued_entries < MAX_FIRMS_PER_REGION
+            {
+                rs.queued_entries += 1;
                 rs.project_pipeline -= pol.project_size;
                 if rng.random::<f64>() < pol.project_failure {
                     world.ledger.transfer(
