@@ -57,6 +57,14 @@ pub enum ScenarioError {
         /// The chain, `a.toml -> b.toml -> a.toml`.
         chain: String,
     },
+    /// `builtin:NAME` names no built-in scenario.
+    #[error("builtin:{}: {message}", name.strip_prefix("builtin:").unwrap_or(name))]
+    UnknownBuiltin {
+        /// The name as given.
+        name: String,
+        /// What is wrong, the built-in scenarios and a suggestion.
+        message: String,
+    },
     /// A `--set` override is malformed or points nowhere.
     #[error("--set {arg}: {message}")]
     Override {

@@ -106,6 +106,10 @@ fn d_reps() -> u32 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLink {
+    /// Optional; identifies the link when `extends` merges (scenario::source).
+    #[serde(default)]
+    #[allow(dead_code)]
+    name: Option<String>,
     east: String,
     west: String,
     #[serde(default)]
@@ -128,6 +132,10 @@ struct RawPhase {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawShock {
+    /// Optional; identifies the shock when `extends` merges (scenario::source).
+    #[serde(default)]
+    #[allow(dead_code)]
+    name: Option<String>,
     kind: ShockKind,
     start: String,
     #[serde(default = "d_months")]
