@@ -1,14 +1,25 @@
 //! Errors of the scenario layer: each names the file, line and key it concerns.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Where in the input an error was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    /// File name as given (or `builtin:NAME`, or `--set`).
-    pub file: String,
+    /// File name as given (or `builtin:NAME`, or `--set`); shared by every key of a file.
+    pub file: Arc<str>,
     /// 1-based line, when known.
     pub line: Option<usize>,
+}
+
+impl Location {
+    /// A whole file (no line).
+    pub fn file(file: &str) -> Location {
+        Location {
+            file: file.into(),
+            line: None,
+        }
+    }
 }
 
 impl fmt::Display for Location {

@@ -7,6 +7,8 @@
 //! builds the [`Config`](crate::model::config::Config). Every error names the file, line and key, and the allowed values.
 
 pub mod error;
+pub mod merge;
+pub mod origins;
 pub mod source;
 pub mod summary;
 pub mod validate;
@@ -14,9 +16,10 @@ pub mod validate;
 use std::path::Path;
 
 pub use error::ScenarioError;
+pub use origins::line_of;
 pub use source::{
-    builtin, builtin_description, builtin_name, builtin_standalone, line_of, BUILTIN,
-    BUILTIN_PREFIX, MAX_EXTENDS_DEPTH, MAX_KEY_SEGMENTS,
+    builtin, builtin_description, builtin_name, builtin_standalone, BUILTIN, BUILTIN_PREFIX,
+    MAX_EXTENDS_DEPTH, MAX_KEY_SEGMENTS,
 };
 pub use summary::describe;
 pub use validate::Loaded;

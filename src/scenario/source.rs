@@ -1,13 +1,15 @@
 //! Reading scenario files: the `extends` chain, merging, `--set` overrides, and the origin
 //! (file and line) of every key so that later errors can point at it.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use toml::de::{DeTable, DeValue};
+use serde::Deserialize;
+use toml::de::DeTable;
 use toml::{Table, Value};
 
 use super::error::{suggest, Location, ScenarioError};
+use super::merge::{merge_keyed, merge_tables, take_replace, KEYED_ARRAYS};
+use super::origins::{LineIndex, Node, Origins};
 
 /// Scenarios compiled into the binary (so every command works from any directory), by
 /// canonical name: a scenario file names one as `builtin:NAME` (`builtin:NAME.toml` is
@@ -122,17 +124,13 @@ pub const MAX_EXTENDS_DEPTH: usize = 32;
 /// `[0]` counts as one). No scenario key is deeper than 5.
 pub const MAX_KEY_SEGMENTS: usize = 64;
 
-/// The top-level arrays that `extends` merges element by element, by identity (see
-/// [`Ident`]); every other array is replaced as a whole by the child's.
-pub const KEYED_ARRAYS: [&str; 4] = ["region", "link", "phase", "shock"];
-
 /// A merged scenario document with the origin of each key path.
 #[derive(Debug, Clone)]
 pub struct Document {
     /// The merged table (without `extends`, `replace` and `remove`).
     pub table: Table,
     /// Origin of every key path (`region[0].households` → file, line).
-    pub origins: BTreeMap<String, Location>,
+    pub origins: Origins,
     /// Files read, base first.
     pub files: Vec<String>,
 }
@@ -157,7 +155,7 @@ impl Document {
     ) -> Result<Document, ScenarioError> {
         let mut doc = Document {
             table: Table::new(),
-            origins: BTreeMap::new(),
+            origins: Origins::default(),
             files: Vec::new(),
         };
         let mut chain = Vec::new();
@@ -179,34 +177,31 @@ impl Document {
         if chain.iter().any(|c| c == label) {
             chain.push(label.to_string());
             return Err(ScenarioError::Cycle {
-                at: Location {
-                    file: chain[chain.len() - 2].clone(),
-                    line: None,
-                },
+                at: Location::file(&chain[chain.len() - 2]),
                 chain: chain.join(" -> "),
             });
         }
         chain.push(label.to_string());
         let lines = LineIndex::new(text);
-        let mut table: Table = text.parse::<Table>().map_err(|e| ScenarioError::Syntax {
+        let syntax = |e: toml::de::Error| ScenarioError::Syntax {
             at: Location {
-                file: label.to_string(),
+                file: label.into(),
                 line: e.span().map(|s| lines.line(s.start)),
             },
             message: e.message().trim().to_string(),
-        })?;
-        let mut origins = BTreeMap::new();
-        if let Ok(spanned) = DeTable::parse(text) {
-            collect_origins(label, &lines, "", spanned.get_ref(), &mut origins);
-        }
-        let here = |key: &str| {
-            origins.get(key).cloned().unwrap_or(Location {
-                file: label.to_string(),
-                line: None,
-            })
         };
+        // One parse: the spanned tree gives the origins, then becomes the plain table.
+        let spanned = DeTable::parse(text).map_err(syntax)?;
+        let mut origins = Node::of_file(label, &lines, spanned.get_ref());
+        let mut table =
+            Table::deserialize(toml::de::Deserializer::from(spanned)).map_err(syntax)?;
+        drop(lines);
         if let Some(ext) = table.remove("extends") {
-            let at = here("extends");
+            let at = origins
+                .keys
+                .remove("extends")
+                .and_then(|n| n.at)
+                .unwrap_or_else(|| Location::file(label));
             let Value::String(name) = ext else {
                 return Err(ScenarioError::Invalid {
                     at,
@@ -234,31 +229,36 @@ impl Document {
             self.absorb(&base_label, &base_text, base_dir.as_deref(), chain)?;
         }
         chain.pop();
-        let replace = take_replace(&mut table, &here)?;
+        let replace = take_replace(&mut table, &origins, label)?;
+        origins.keys.remove("replace");
+        let root = &mut self.origins.root;
         for key in &replace {
             if !table.contains_key(key) {
                 // `replace = ["shock"]` with no [[shock]] here: the list becomes empty.
                 self.table.remove(key);
-                remove_subtree(&mut self.origins, key);
+                root.keys.remove(key);
             }
         }
-        let keyed: Vec<(String, Value)> = KEYED_ARRAYS
+        let keyed: Vec<(String, Value, Node)> = KEYED_ARRAYS
             .iter()
-            .filter_map(|k| table.remove(*k).map(|v| (k.to_string(), v)))
+            .filter_map(|k| {
+                let v = table.remove(*k)?;
+                Some((
+                    k.to_string(),
+                    v,
+                    origins.keys.remove(*k).unwrap_or_default(),
+                ))
+            })
             .collect();
-        merge(&mut self.table, table, "", &mut self.origins, &origins);
-        for (key, over) in keyed {
-            let base = self.table.remove(&key);
-            let merged = merge_keyed(
-                &key,
-                base,
-                over,
-                replace.contains(&key),
-                &mut self.origins,
-                &origins,
-                label,
-            )?;
-            self.table.insert(key, merged);
+        merge_tables(&mut self.table, root, table, origins);
+        for (key, over, no) in keyed {
+            let base = self
+                .table
+                .remove(&key)
+                .map(|v| (v, root.keys.remove(&key).unwrap_or_default()));
+            let (merged, node) = merge_keyed(&key, base, over, no, replace.contains(&key), label)?;
+            self.table.insert(key.clone(), merged);
+            root.keys.insert(key, node);
         }
         self.files.push(label.to_string());
         Ok(())
@@ -356,33 +356,17 @@ impl Document {
             }
         }
         // Overridden keys (and anything below them) now come from the command line.
-        remove_subtree(&mut self.origins, &resolved);
-        self.origins.insert(
-            resolved,
-            Location {
-                file: format!("--set {}", shorten(arg)),
-                line: None,
-            },
-        );
+        self.origins
+            .insert(resolved, Location::file(&format!("--set {}", shorten(arg))));
         Ok(())
     }
 
     /// The origin of `path`, or of its nearest ancestor that has one.
     pub fn locate(&self, path: &str) -> Location {
-        let mut p = path.to_string();
-        loop {
-            if let Some(l) = self.origins.get(&p) {
-                return l.clone();
-            }
-            match p.rfind(['.', '[']) {
-                Some(i) => p.truncate(i),
-                None => break,
-            }
-        }
-        Location {
-            file: self.files.last().cloned().unwrap_or_default(),
-            line: None,
-        }
+        self.origins
+            .nearest(path)
+            .cloned()
+            .unwrap_or_else(|| Location::file(self.files.last().map_or("", String::as_str)))
     }
 }
 
@@ -404,431 +388,6 @@ fn shorten(arg: &str) -> String {
     match arg.char_indices().nth(80) {
         Some((i, _)) => format!("{}… ({} bytes)", &arg[..i], arg.len()),
         None => arg.to_string(),
-    }
-}
-
-/// Takes the top-level `replace = ["link", ...]` directive out of a file's table.
-fn take_replace(
-    table: &mut Table,
-    here: &dyn Fn(&str) -> Location,
-) -> Result<Vec<String>, ScenarioError> {
-    let Some(v) = table.remove("replace") else {
-        return Ok(Vec::new());
-    };
-    let allowed = KEYED_ARRAYS.join(", ");
-    let bad = |key: String, message: String| ScenarioError::Invalid {
-        at: here(&key),
-        key,
-        message,
-    };
-    let Value::Array(items) = v else {
-        return Err(bad(
-            "replace".into(),
-            format!(
-                "expected a list of array names, e.g. replace = [\"link\"]; allowed: {allowed}"
-            ),
-        ));
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let key = format!("replace[{i}]");
-        match item.as_str() {
-            Some(s) if KEYED_ARRAYS.contains(&s) => out.push(s.to_string()),
-            Some(s) => {
-                let hint = suggest(s, KEYED_ARRAYS)
-                    .map(|h| format!(" (did you mean `{h}`?)"))
-                    .unwrap_or_default();
-                return Err(bad(
-                    key,
-                    format!("`{s}` is not a list that extends merges{hint}; allowed: {allowed}"),
-                ));
-            }
-            None => {
-                return Err(bad(
-                    key,
-                    format!("expected the name of a list in quotes; allowed: {allowed}"),
-                ))
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// What identifies an element of a merged array across the files of an `extends` chain.
-///
-/// * `region`, `phase`: its `name`;
-/// * `link`: its `name` when it has one, otherwise its (`east`, `west`) pair;
-/// * `shock`: its `name` when it has one, otherwise its `kind` and `start` (as written).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Ident {
-    /// A `name`.
-    Name(String),
-    /// An unnamed link's (east, west) pair.
-    Pair(String, String),
-    /// An unnamed shock's (kind, start).
-    Dated(String, String),
-}
-
-impl std::fmt::Display for Ident {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Ident::Name(n) => write!(f, "name = \"{n}\""),
-            Ident::Pair(e, w) => write!(f, "east = \"{e}\", west = \"{w}\""),
-            Ident::Dated(k, s) => write!(f, "kind = \"{k}\", start = \"{s}\""),
-        }
-    }
-}
-
-impl Ident {
-    /// The identity of an element of the array `key`, if it has the keys that make one.
-    pub fn of(key: &str, elem: &Table) -> Option<Ident> {
-        let s = |k: &str| elem.get(k).and_then(Value::as_str).map(str::to_string);
-        if let Some(v) = elem.get("name") {
-            return v.as_str().map(|n| Ident::Name(n.to_string()));
-        }
-        match key {
-            "link" => Some(Ident::Pair(s("east")?, s("west")?)),
-            "shock" => Some(Ident::Dated(s("kind")?, s("start")?)),
-            _ => None,
-        }
-    }
-
-    /// The derived identity (pair or kind and start) of an element, even when it is named.
-    fn derived(key: &str, elem: &Table) -> Option<Ident> {
-        let s = |k: &str| elem.get(k).and_then(Value::as_str).map(str::to_string);
-        match key {
-            "link" => Some(Ident::Pair(s("east")?, s("west")?)),
-            "shock" => Some(Ident::Dated(s("kind")?, s("start")?)),
-            _ => None,
-        }
-    }
-
-    /// Keys that may make up the identity of an element of `key`.
-    fn keys(key: &str) -> &'static [&'static str] {
-        match key {
-            "link" => &["name", "east", "west"],
-            "shock" => &["name", "kind", "start"],
-            _ => &["name"],
-        }
-    }
-}
-
-/// One element of a merged array and the origins of its keys (paths relative to it; `""`
-/// is the element itself).
-struct Elem {
-    value: Value,
-    origins: BTreeMap<String, Location>,
-}
-
-/// Splits the origins under `key[i]` into one map per element (paths relative to it).
-fn element_origins(
-    origins: &BTreeMap<String, Location>,
-    key: &str,
-    n: usize,
-) -> Vec<BTreeMap<String, Location>> {
-    let pre = format!("{key}[");
-    let mut out: Vec<BTreeMap<String, Location>> = (0..n).map(|_| BTreeMap::new()).collect();
-    for (k, loc) in origins
-        .range(pre.clone()..)
-        .take_while(|(k, _)| k.starts_with(&pre))
-    {
-        let rest = &k[pre.len()..];
-        let Some(end) = rest.find(']') else { continue };
-        let Ok(i) = rest[..end].parse::<usize>() else {
-            continue;
-        };
-        let suffix = &rest[end + 1..];
-        let suffix = suffix.strip_prefix('.').unwrap_or(suffix);
-        if let Some(m) = out.get_mut(i) {
-            m.insert(suffix.to_string(), loc.clone());
-        }
-    }
-    out
-}
-
-/// Removes the origins of every element of the array `key` (`key[…`), keeping `key`'s own.
-fn remove_elements(origins: &mut BTreeMap<String, Location>, key: &str) {
-    let pre = format!("{key}[");
-    let keys: Vec<String> = origins
-        .range(pre.clone()..)
-        .take_while(|(k, _)| k.starts_with(&pre))
-        .map(|(k, _)| k.clone())
-        .collect();
-    for k in keys {
-        origins.remove(&k);
-    }
-}
-
-/// Merges the child's array `key` into the parent's by identity (see [`Ident`]): same
-/// identity, the child's keys override (tables key by key); new identity, appended in the
-/// child's order; `remove = true` drops the parent's element; `replace` drops the parent's
-/// whole list first.
-fn merge_keyed(
-    key: &str,
-    base: Option<Value>,
-    over: Value,
-    replace: bool,
-    origins: &mut BTreeMap<String, Location>,
-    new: &BTreeMap<String, Location>,
-    file: &str,
-) -> Result<Value, ScenarioError> {
-    let Value::Array(child) = over else {
-        // Not a list: replaced as a whole (validation reports the wrong type).
-        remove_subtree(origins, key);
-        copy_subtree(new, origins, key);
-        return Ok(over);
-    };
-    let mut parent: Vec<Option<Elem>> = match base {
-        Some(Value::Array(items)) if !replace => {
-            let o = element_origins(origins, key, items.len());
-            remove_elements(origins, key);
-            items
-                .into_iter()
-                .zip(o)
-                .map(|(value, origins)| Some(Elem { value, origins }))
-                .collect()
-        }
-        _ => {
-            remove_subtree(origins, key);
-            Vec::new()
-        }
-    };
-    if let Some(l) = new.get(key) {
-        origins.entry(key.to_string()).or_insert_with(|| l.clone());
-    }
-    let child_origins = element_origins(new, key, child.len());
-    let mut by_ident: HashMap<Ident, usize> = HashMap::new();
-    let mut named_by_derived: HashMap<Ident, String> = HashMap::new();
-    for (i, e) in parent.iter().enumerate() {
-        let Some(Value::Table(t)) = e.as_ref().map(|e| &e.value) else {
-            continue;
-        };
-        if let Some(id) = Ident::of(key, t) {
-            by_ident.entry(id.clone()).or_insert(i);
-            if let (Ident::Name(n), Some(d)) = (&id, Ident::derived(key, t)) {
-                named_by_derived.entry(d).or_insert_with(|| n.clone());
-            }
-        }
-    }
-    let mut seen: HashMap<Ident, usize> = HashMap::new();
-    let mut appended: Vec<Elem> = Vec::new();
-    for (j, (value, eo)) in child.into_iter().zip(child_origins).enumerate() {
-        let path = format!("{key}[{j}]");
-        let err = |eo: &BTreeMap<String, Location>, sub: &str, message: String| {
-            elem_err(eo, file, &path, sub, message)
-        };
-        let Value::Table(mut t) = value else {
-            appended.push(Elem { value, origins: eo });
-            continue;
-        };
-        let mut eo = eo;
-        let remove = match t.remove("remove") {
-            None => false,
-            Some(Value::Boolean(b)) => {
-                eo.remove("remove");
-                b
-            }
-            Some(_) => {
-                return Err(err(
-                    &eo,
-                    "remove",
-                    "expected `remove = true` (drops the parent's element with this identity)"
-                        .into(),
-                ))
-            }
-        };
-        let Some(id) = Ident::of(key, &t) else {
-            if remove {
-                return Err(err(
-                    &eo,
-                    "remove",
-                    format!(
-                        "`remove = true` needs the element's identity to find it: {}",
-                        ident_help(key)
-                    ),
-                ));
-            }
-            // No identity (e.g. a region without a name): appended; validation reports it.
-            appended.push(Elem {
-                value: Value::Table(t),
-                origins: eo,
-            });
-            continue;
-        };
-        if let Some(&first) = seen.get(&id) {
-            return Err(err(
-                    &eo,
-                "",
-                format!(
-                    "two elements of `{key}` in this file have the same identity ({id}), also {key}[{first}]; {}",
-                    ident_help(key)
-                ),
-            ));
-        }
-        seen.insert(id.clone(), j);
-        let hint_named = || {
-            named_by_derived.get(&id).map(|n| {
-                format!(
-                    "; the parent's {key} with {id} is named `{n}`: add name = \"{n}\" to refer to it"
-                )
-            })
-        };
-        if remove {
-            if replace {
-                return Err(err(
-                    &eo,
-                    "remove",
-                    format!("`remove = true` has nothing to remove: `replace` drops the parent's whole `{key}` list"),
-                ));
-            }
-            if let Some(extra) = t.keys().find(|k| !Ident::keys(key).contains(&k.as_str())) {
-                return Err(err(
-                    &eo,
-                    extra,
-                    format!(
-                        "an element with `remove = true` carries only its identity ({}); drop `{extra}`",
-                        Ident::keys(key).join(", ")
-                    ),
-                ));
-            }
-            match by_ident.get(&id).copied() {
-                Some(i) if parent[i].is_some() => parent[i] = None,
-                _ => {
-                    return Err(err(
-                        &eo,
-                        "remove",
-                        format!(
-                            "no `{key}` with {id} in the files this one extends{}; they have: {}",
-                            hint_named().unwrap_or_default(),
-                            list_idents(key, &parent)
-                        ),
-                    ))
-                }
-            }
-            continue;
-        }
-        match by_ident.get(&id).and_then(|&i| parent[i].as_mut()) {
-            Some(Elem {
-                value: Value::Table(pt),
-                origins: po,
-            }) => merge(pt, t, "", po, &eo),
-            _ => {
-                if let (Ident::Pair(..) | Ident::Dated(..), Some(h)) = (&id, hint_named()) {
-                    return Err(err(
-                        &eo,
-                        "",
-                        format!("this {key} has no name{h}, or another name to add a second {key}"),
-                    ));
-                }
-                appended.push(Elem {
-                    value: Value::Table(t),
-                    origins: eo,
-                });
-            }
-        }
-    }
-    let mut items = Vec::with_capacity(parent.len() + appended.len());
-    for (i, e) in parent.into_iter().flatten().chain(appended).enumerate() {
-        for (suffix, loc) in e.origins {
-            let p = if suffix.is_empty() {
-                format!("{key}[{i}]")
-            } else if suffix.starts_with('[') {
-                format!("{key}[{i}]{suffix}")
-            } else {
-                format!("{key}[{i}].{suffix}")
-            };
-            origins.insert(p, loc);
-        }
-        items.push(e.value);
-    }
-    Ok(Value::Array(items))
-}
-
-/// An error about element `path` (or its key `sub`) of a file, located by the element's
-/// origins.
-fn elem_err(
-    eo: &BTreeMap<String, Location>,
-    file: &str,
-    path: &str,
-    sub: &str,
-    message: String,
-) -> ScenarioError {
-    let at = eo
-        .get(sub)
-        .or_else(|| eo.get(""))
-        .cloned()
-        .unwrap_or(Location {
-            file: file.to_string(),
-            line: None,
-        });
-    ScenarioError::Invalid {
-        at,
-        key: if sub.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}.{sub}")
-        },
-        message,
-    }
-}
-
-/// How elements of `key` are identified, for messages.
-fn ident_help(key: &str) -> String {
-    match key {
-        "link" => {
-            "a link is identified by its `name`, or by `east` and `west` when it has none".into()
-        }
-        "shock" => {
-            "a shock is identified by its `name`, or by `kind` and `start` when it has none".into()
-        }
-        _ => format!("an element of `{key}` is identified by its `name`"),
-    }
-}
-
-/// The identities of the parent's remaining elements, for messages.
-fn list_idents(key: &str, parent: &[Option<Elem>]) -> String {
-    let v: Vec<String> = parent
-        .iter()
-        .flatten()
-        .filter_map(|e| e.value.as_table().and_then(|t| Ident::of(key, t)))
-        .map(|i| format!("({i})"))
-        .collect();
-    if v.is_empty() {
-        "none".into()
-    } else {
-        v.join(", ")
-    }
-}
-
-/// Subtree helpers on origin maps: a path's subtree is the path itself and every path
-/// below it (`path.…` or `path[…`). Keys sharing a prefix are contiguous in a `BTreeMap`,
-/// so each helper costs the size of the subtree, not of the map.
-fn subtree<'a>(
-    origins: &'a BTreeMap<String, Location>,
-    path: &'a str,
-) -> impl Iterator<Item = (&'a String, &'a Location)> + 'a {
-    origins
-        .range(path.to_string()..)
-        .take_while(move |(k, _)| k.starts_with(path))
-        .filter(move |(k, _)| {
-            k.len() == path.len() || matches!(k.as_bytes()[path.len()], b'.' | b'[')
-        })
-}
-
-fn remove_subtree(origins: &mut BTreeMap<String, Location>, path: &str) {
-    let keys: Vec<String> = subtree(origins, path).map(|(k, _)| k.clone()).collect();
-    for k in keys {
-        origins.remove(&k);
-    }
-}
-
-fn copy_subtree(
-    from: &BTreeMap<String, Location>,
-    to: &mut BTreeMap<String, Location>,
-    path: &str,
-) {
-    for (k, l) in subtree(from, path) {
-        to.insert(k.clone(), l.clone());
     }
 }
 
@@ -924,127 +483,6 @@ fn resolve(
                 })
                 .unwrap_or_default();
             Err(format!("cannot read `{}`: {e}{hint}", path.display()))
-        }
-    }
-}
-
-/// Start offsets of the lines of a text, built in one pass, so that the line of any byte
-/// offset is a binary search (origin tracking stays linear in the size of the file).
-pub struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    /// Indexes `text` (one pass over its bytes).
-    pub fn new(text: &str) -> LineIndex {
-        #[cfg(test)]
-        SCANNED.with(|s| s.set(s.get() + text.len()));
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
-    }
-
-    /// 1-based line of byte offset `pos`.
-    pub fn line(&self, pos: usize) -> usize {
-        self.starts.partition_point(|&s| s <= pos)
-    }
-}
-
-#[cfg(test)]
-thread_local! {
-    /// Bytes of scenario text scanned for line numbers (tests check it stays linear).
-    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// 1-based line of byte offset `pos` (one scan of the text up to `pos`: for a single
-/// look-up; use [`LineIndex`] for many).
-pub fn line_of(text: &str, pos: usize) -> usize {
-    #[cfg(test)]
-    SCANNED.with(|s| s.set(s.get() + pos.min(text.len())));
-    text.as_bytes()[..pos.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-fn collect_origins(
-    file: &str,
-    lines: &LineIndex,
-    prefix: &str,
-    table: &DeTable<'_>,
-    out: &mut BTreeMap<String, Location>,
-) {
-    for (k, v) in table.iter() {
-        let mut path = prefix.to_string();
-        push_key(&mut path, k.get_ref());
-        let loc = Location {
-            file: file.to_string(),
-            line: Some(lines.line(k.span().start)),
-        };
-        out.insert(path.clone(), loc);
-        collect_value(file, lines, &path, v.get_ref(), out);
-    }
-}
-
-fn collect_value(
-    file: &str,
-    lines: &LineIndex,
-    path: &str,
-    v: &DeValue<'_>,
-    out: &mut BTreeMap<String, Location>,
-) {
-    match v {
-        DeValue::Table(t) => collect_origins(file, lines, path, t, out),
-        DeValue::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                out.insert(
-                    p.clone(),
-                    Location {
-                        file: file.to_string(),
-                        line: Some(lines.line(item.span().start)),
-                    },
-                );
-                collect_value(file, lines, &p, item.get_ref(), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Merges `over` into `base`: tables merge key by key, everything else (arrays included)
-/// is replaced. Origins of replaced subtrees are replaced too. (The top-level arrays of
-/// [`KEYED_ARRAYS`] are merged by [`merge_keyed`] instead.)
-fn merge(
-    base: &mut Table,
-    over: Table,
-    prefix: &str,
-    origins: &mut BTreeMap<String, Location>,
-    new: &BTreeMap<String, Location>,
-) {
-    for (k, v) in over {
-        let mut path = prefix.to_string();
-        push_key(&mut path, &k);
-        match (base.get_mut(&k), v) {
-            (Some(Value::Table(b)), Value::Table(o)) => {
-                if let Some(l) = new.get(&path) {
-                    origins.entry(path.clone()).or_insert_with(|| l.clone());
-                }
-                merge(b, o, &path, origins, new);
-            }
-            (old, v) => {
-                if old.is_some() {
-                    remove_subtree(origins, &path);
-                }
-                copy_subtree(new, origins, &path);
-                base.insert(k, v);
-            }
         }
     }
 }

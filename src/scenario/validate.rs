@@ -355,7 +355,8 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         return Err(c.err("run.replicates", "must be at least 1"));
     }
 
-    // Regions.
+    // Regions. `first` maps each name to its first region (look-ups stay linear).
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     if raw.region.is_empty() {
         return Err(c.err("region", "at least one [[region]] is required"));
     }
@@ -367,12 +368,13 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         if ["ALL", "EAST", "WEST"].contains(&r.name.as_str()) {
             return Err(c.err(&k("name"), format!("`{}` is reserved for the aggregate rows of the outputs (ALL, EAST, WEST); choose another name", r.name)));
         }
-        if let Some(j) = raw.region[..i].iter().position(|o| o.name == r.name) {
+        if let Some(&j) = first.get(r.name.as_str()) {
             return Err(c.err(
                 &k("name"),
                 format!("duplicate region name `{}` (also region[{j}])", r.name),
             ));
         }
+        first.insert(&r.name, i);
         if r.households == 0 || r.households > 50_000_000 {
             return Err(c.err(
                 &k("households"),
@@ -415,7 +417,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     }
     let names: Vec<&str> = raw.region.iter().map(|r| r.name.as_str()).collect();
     let find = |key: &str, name: &str, side: Option<Side>| -> Result<usize, ScenarioError> {
-        match raw.region.iter().position(|r| r.name == name) {
+        match first.get(name).copied() {
             Some(i) => {
                 if let Some(s) = side {
                     if raw.region[i].side != s {
