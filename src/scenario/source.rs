@@ -527,4 +527,53 @@ mod tests {
         assert!(d.locate("region[0].households").file.starts_with("--set"));
         assert!(d.apply_override("region.B.households=9").is_err());
     }
+
+    #[test]
+    fn origin_tracking_scans_the_text_a_constant_number_of_times() {
+        // 20,000 array items, each with an origin: a scan from the start for every key (the
+        // old `line_of` per key) would read the text about 10,000 times over.
+        let mut text = String::from("name = \"x\"\nlist = [\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("  {i},\n"));
+        }
+        text.push_str("]\n");
+        crate::scenario::origins::SCANNED.with(|s| s.set(0));
+        let d = Document::load_text("big.toml", &text, None, &[]).unwrap();
+        let scanned = crate::scenario::origins::SCANNED.with(|s| s.get());
+        assert!(
+            scanned <= 2 * text.len(),
+            "scanned {scanned} bytes of a {}-byte text",
+            text.len()
+        );
+        assert_eq!(d.locate("list[19999]").line, Some(20_002));
+        assert_eq!(d.locate("list[0]").line, Some(3));
+    }
+
+    #[test]
+    fn overrides_with_too_many_segments_are_refused() {
+        let mut d = Document::load_text("a.toml", "name = \"x\"\n", None, &[]).unwrap();
+        let long = vec!["a"; MAX_KEY_SEGMENTS + 1].join(".") + "=1";
+        let e = d.apply_override(&long).unwrap_err().to_string();
+        assert!(e.contains("at most 64"), "{e}");
+        let ok = vec!["a"; MAX_KEY_SEGMENTS].join(".") + "=1";
+        assert!(d.apply_override(&ok).is_ok());
+    }
+
+    #[test]
+    fn builtin_names_in_every_form() {
+        for n in [
+            "one_way_aid",
+            "one_way_aid.toml",
+            "builtin:one_way_aid",
+            "builtin:one_way_aid.toml",
+        ] {
+            assert_eq!(builtin_name(n), Some("one_way_aid"), "{n}");
+        }
+        assert_eq!(builtin_name("builtin:nope"), None);
+        let e = builtin_or_err("builtin:one_way").unwrap_err().to_string();
+        assert!(e.contains("did you mean `builtin:one_way_aid`"), "{e}");
+        let t = builtin_standalone("one_way_aid").unwrap();
+        assert!(t.contains("extends = \"builtin:baseline_no_pairing\"\n"));
+        assert!(!t.contains("baseline_no_pairing.toml\""));
+    }
 }
