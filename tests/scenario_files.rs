@@ -2,7 +2,7 @@
 //! `remove` and `replace`), what `check` lists, built-in scenarios named from anywhere,
 //! bounds on `extends` chains and `--set` paths, and large files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use xiezuo::scenario::{self, Loaded};
@@ -35,9 +35,19 @@ const SHIPPED: [&str; 5] = [
     "zhejiang_mountain_sea",
 ];
 
+/// A temporary directory, removed when dropped; derefs to its path.
+struct Dir(tempfile::TempDir);
+
+impl std::ops::Deref for Dir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
 /// Writes files into a fresh temporary directory and returns it.
-fn files(list: &[(&str, &str)]) -> PathBuf {
-    let dir = tempfile::tempdir().unwrap().keep();
+fn files(list: &[(&str, &str)]) -> Dir {
+    let dir = Dir(tempfile::tempdir().unwrap());
     for (name, text) in list {
         std::fs::write(dir.join(name), text).unwrap();
     }
@@ -532,8 +542,8 @@ fn scenarios_lists_the_builtins_and_show_prints_a_standalone_file() {
 // ---------------------------------------------------------------------------------------
 
 /// A chain c1 -> c2 -> ... -> cN -> the built-in baseline.
-fn chain(n: usize) -> PathBuf {
-    let dir = tempfile::tempdir().unwrap().keep();
+fn chain(n: usize) -> Dir {
+    let dir = Dir(tempfile::tempdir().unwrap());
     for i in 1..=n {
         let next = if i == n {
             "builtin:baseline_no_pairing".to_string()
