@@ -108,7 +108,7 @@ pub enum ByArg {
 pub enum Command {
     /// Run one scenario and write its outputs.
     Run {
-        /// Scenario file.
+        /// Scenario file, or a built-in scenario as builtin:NAME (see `xiezuo scenarios`).
         scenario: PathBuf,
         /// Output directory.
         #[arg(long)]
@@ -133,9 +133,9 @@ pub enum Command {
         #[arg(long)]
         years: Option<u32>,
     },
-    /// Validate a scenario without running it.
+    /// Validate a scenario without running it, and list what it contains.
     Check {
-        /// Scenario file.
+        /// Scenario file, or a built-in scenario as builtin:NAME.
         scenario: PathBuf,
         /// Override a scenario key (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -192,9 +192,15 @@ pub enum Command {
         /// A run, comparison or merged batch directory.
         dir: PathBuf,
     },
+    /// List the built-in scenarios, or print one (`scenarios show NAME`) to start from.
+    Scenarios {
+        /// `show NAME` prints the built-in scenario's TOML.
+        #[command(subcommand)]
+        action: Option<ScenariosAction>,
+    },
     /// Compare two scenarios over replicates (default: built-in one_way_aid vs two_way_market).
     Compare {
-        /// Two scenario files (A then B); none = the built-in pair.
+        /// Two scenario files or builtin:NAME (A then B); none = the built-in pair.
         scenarios: Vec<PathBuf>,
         /// Replicates per scenario (default: the scenarios' run.replicates).
         #[arg(long)]
@@ -225,6 +231,63 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: KeysFormat,
     },
+}
+
+/// What `xiezuo scenarios` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum ScenariosAction {
+    /// Print a built-in scenario's TOML (its `extends` names its parent as builtin:NAME,
+    /// so the text saved as a file works anywhere).
+    Show {
+        /// Built-in scenario: NAME, NAME.toml or builtin:NAME.
+        name: String,
+    },
+}
+
+/// `xiezuo scenarios [show NAME]`.
+fn scenarios_command(action: Option<ScenariosAction>) -> Result<(), CliError> {
+    match action {
+        None => {
+            let w = scenario::BUILTIN
+                .iter()
+                .map(|(n, _)| n.len())
+                .max()
+                .unwrap_or(0);
+            for (n, _) in scenario::BUILTIN {
+                println!(
+                    "{:<w$}  {}",
+                    format!("{}{n}", scenario::BUILTIN_PREFIX),
+                    scenario::builtin_description(n),
+                    w = w + scenario::BUILTIN_PREFIX.len()
+                );
+            }
+            println!("(`xiezuo scenarios show NAME` prints one; run, check, compare and extends take builtin:NAME)");
+        }
+        Some(ScenariosAction::Show { name }) => print!("{}", scenario::builtin_standalone(&name)?),
+    }
+    Ok(())
+}
+
+/// `xiezuo check`: validates and lists what the resolved scenario contains.
+fn check_command(spec: &Path, set: &[String]) -> Result<(), CliError> {
+    let l = scenario::load(spec, set)?;
+    print_notes(&l);
+    let c = &l.config;
+    println!(
+        "{}: ok — scenario `{}`, {} regions, {} links, {} phases, {} shocks, {} ticks of a {} from {}, {} simulated households",
+        spec.display(),
+        c.name,
+        c.regions.len(),
+        c.links.len(),
+        c.phases.len(),
+        c.shocks.len(),
+        c.calendar.ticks,
+        c.calendar.step.as_str(),
+        c.calendar.start,
+        c.total_households()
+    );
+    print!("{}", scenario::describe(&l));
+    Ok(())
 }
 
 /// Shortens a run to `years` (never lengthens it).
@@ -258,25 +321,8 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             .build_global();
     }
     match cli.command {
-        Command::Check { scenario, set } => {
-            let l = scenario::load_file(&scenario, &set)?;
-            print_notes(&l);
-            let c = &l.config;
-            println!(
-                "{}: ok — scenario `{}`, {} regions, {} links, {} phases, {} shocks, {} ticks of a {} from {}, {} simulated households",
-                scenario.display(),
-                c.name,
-                c.regions.len(),
-                c.links.len(),
-                c.phases.len(),
-                c.shocks.len(),
-                c.calendar.ticks,
-                c.calendar.step.as_str(),
-                c.calendar.start,
-                c.total_households()
-            );
-            Ok(())
-        }
+        Command::Check { scenario, set } => check_command(&scenario, &set),
+        Command::Scenarios { action } => scenarios_command(action),
         Command::Run {
             scenario,
             out,
@@ -287,7 +333,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             seed,
             years,
         } => {
-            let mut l = scenario::load_file(&scenario, &set)?;
+            let mut l = scenario::load(&scenario, &set)?;
             print_notes(&l);
             truncate(&mut l, years)?;
             if let Some(s) = seed {
@@ -402,12 +448,12 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
         } => {
             let (mut a, mut b) = match scenarios.len() {
                 0 => (
-                    scenario::load_builtin("one_way_aid.toml", &set)?,
-                    scenario::load_builtin("two_way_market.toml", &set)?,
+                    scenario::load_builtin("one_way_aid", &set)?,
+                    scenario::load_builtin("two_way_market", &set)?,
                 ),
                 2 => (
-                    scenario::load_file(&scenarios[0], &set)?,
-                    scenario::load_file(&scenarios[1], &set)?,
+                    scenario::load(&scenarios[0], &set)?,
+                    scenario::load(&scenarios[1], &set)?,
                 ),
                 n => {
                     return Err(CliError::Usage(format!(

@@ -1,14 +1,25 @@
 //! Errors of the scenario layer: each names the file, line and key it concerns.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Where in the input an error was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    /// File name as given (or `builtin:NAME`, or `--set`).
-    pub file: String,
+    /// File name as given (or `builtin:NAME`, or `--set`); shared by every key of a file.
+    pub file: Arc<str>,
     /// 1-based line, when known.
     pub line: Option<usize>,
+}
+
+impl Location {
+    /// A whole file (no line).
+    pub fn file(file: &str) -> Location {
+        Location {
+            file: file.into(),
+            line: None,
+        }
+    }
 }
 
 impl fmt::Display for Location {
@@ -56,6 +67,14 @@ pub enum ScenarioError {
         at: Location,
         /// The chain, `a.toml -> b.toml -> a.toml`.
         chain: String,
+    },
+    /// `builtin:NAME` names no built-in scenario.
+    #[error("builtin:{}: {message}", name.strip_prefix("builtin:").unwrap_or(name))]
+    UnknownBuiltin {
+        /// The name as given.
+        name: String,
+        /// What is wrong, the built-in scenarios and a suggestion.
+        message: String,
     },
     /// A `--set` override is malformed or points nowhere.
     #[error("--set {arg}: {message}")]

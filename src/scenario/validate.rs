@@ -124,6 +124,10 @@ fn d_reps() -> u32 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLink {
+    /// Optional; identifies the link when `extends` merges (scenario::source).
+    #[serde(default)]
+    #[allow(dead_code)]
+    name: Option<String>,
     east: String,
     west: String,
     #[serde(default)]
@@ -146,6 +150,10 @@ struct RawPhase {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawShock {
+    /// Optional; identifies the shock when `extends` merges (scenario::source).
+    #[serde(default)]
+    #[allow(dead_code)]
+    name: Option<String>,
     kind: ShockKind,
     start: String,
     #[serde(default = "d_months")]
@@ -433,7 +441,8 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         raw.run.replicates as f64,
     )?;
 
-    // Regions.
+    // Regions. `first` maps each name to its first region (look-ups stay linear).
+    let mut first: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     if raw.region.is_empty() {
         return Err(c.err("region", "at least one [[region]] is required"));
     }
@@ -443,12 +452,13 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         if ["ALL", "EAST", "WEST"].contains(&r.name.as_str()) {
             return Err(c.err(&k("name"), format!("`{}` is reserved for the aggregate rows of the outputs (ALL, EAST, WEST); choose another name", r.name)));
         }
-        if let Some(j) = raw.region[..i].iter().position(|o| o.name == r.name) {
+        if let Some(&j) = first.get(r.name.as_str()) {
             return Err(c.err(
                 &k("name"),
                 format!("duplicate region name `{}` (also region[{j}])", r.name),
             ));
         }
+        first.insert(&r.name, i);
         c.group(&format!("region[{i}]"), "region", r)?;
         if r.workers_per_household > r.household_size {
             return Err(c.err(
@@ -476,7 +486,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     }
     let names: Vec<&str> = raw.region.iter().map(|r| r.name.as_str()).collect();
     let find = |key: &str, name: &str, side: Option<Side>| -> Result<usize, ScenarioError> {
-        match raw.region.iter().position(|r| r.name == name) {
+        match first.get(name).copied() {
             Some(i) => {
                 if let Some(s) = side {
                     if raw.region[i].side != s {
