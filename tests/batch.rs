@@ -210,3 +210,91 @@ fn bad_batch_files_are_rejected_with_exit_code_2() {
     ]);
     assert_eq!(shard.status.code(), Some(2));
 }
+
+/// A batch keeping metrics and flows, yearly or every tick.
+fn yearly_batch_file(dir: &Path, yearly: bool) -> PathBuf {
+    let p = dir.join(format!("y{yearly}.toml"));
+    let text = format!(
+        r#"name = "yearly"
+seed = 3
+replicates = 2
+years = 4
+
+[[scenario]]
+builtin = "one_way_aid.toml"
+label = "one"
+set = ["region.Upland.households=1200", "region.Coastal.households=300"]
+
+[[scenario]]
+builtin = "two_way_market.toml"
+label = "two"
+set = ["region.Upland.households=1200", "region.Coastal.households=300"]
+
+[sweep]
+method = "grid"
+[[sweep.param]]
+key = "link[0].channels.fiscal_aid"
+values = [0.5e9, 1.0e9]
+
+[output]
+tables = ["metrics", "flows"]
+yearly = {yearly}
+"#
+    );
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn the_key_table_of_a_yearly_batch_equals_that_of_the_same_runs_kept_monthly() {
+    use xiezuo::present::{data, report};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut tables = Vec::new();
+    for yearly in [false, true] {
+        let f = yearly_batch_file(tmp.path(), yearly);
+        let d = tmp.path().join(format!("out{yearly}"));
+        ok(&["batch", s(&f), "--out", s(&d), "--jobs", "2"]);
+        ok(&["merge", s(&d)]);
+        let metrics = data::read_table(&d, "metrics").unwrap();
+        let flows = data::read_table(&d, "flows").unwrap();
+        if yearly {
+            // One row per year and scope: 4 years.
+            let ticks: std::collections::BTreeSet<u32> = metrics[0]
+                .df
+                .column("tick")
+                .unwrap()
+                .u32()
+                .unwrap()
+                .iter()
+                .flatten()
+                .collect();
+            assert_eq!(ticks.into_iter().collect::<Vec<_>>(), vec![11, 23, 35, 47]);
+        }
+        tables.push(report::key_table(&metrics, &flows).unwrap());
+    }
+    let (monthly, yearly) = (&tables[0], &tables[1]);
+    assert_eq!(monthly.len(), 4, "2 scenarios × 2 points");
+    assert_eq!(monthly.len(), yearly.len());
+    for (m, y) in monthly.iter().zip(yearly) {
+        assert_eq!(m.label, y.label);
+        assert_eq!(m.n, y.n);
+        for ((name, mm, mh), (_, ym, yh)) in m.values.iter().zip(&y.values) {
+            let close = |a: f64, b: f64| {
+                (a.is_nan() && b.is_nan())
+                    || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
+            };
+            assert!(
+                close(*mm, *ym) && close(*mh, *yh),
+                "{} {name}: monthly {mm} ± {mh}, yearly {ym} ± {yh}",
+                m.label
+            );
+        }
+        // The measures the old yearly reports got 12× too small are defined here.
+        let aid = m.values.iter().find(|v| v.0.starts_with("aid")).unwrap().1;
+        assert!(
+            aid.is_finite() && aid > 0.0,
+            "{}: aid per exit {aid}",
+            m.label
+        );
+    }
+}

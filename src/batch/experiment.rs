@@ -105,11 +105,13 @@ struct RawParam {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Keep {
-    /// Tables to keep: any of `metrics`, `flows`, `links`.
+    /// Tables to keep: any of `metrics`, `flows`, `links`, `households` (the yearly panel).
     pub tables: Vec<String>,
-    /// Keep only the year's last tick of each table.
+    /// One row per year: flows summed over the year, stocks and rates at the year end
+    /// (see [`keep`](crate::batch::keep)).
     pub yearly: bool,
-    /// Keep only these scopes in `metrics` (region names, `EAST`, `WEST`, `ALL`); empty = all.
+    /// Keep only these scopes in `metrics` (region names, `EAST`, `WEST`, `ALL`) and the
+    /// households of these regions (or sides) in `households`; empty = all.
     pub regions: Vec<String>,
 }
 
@@ -124,7 +126,7 @@ impl Default for Keep {
 }
 
 /// Allowed table names.
-pub const TABLES: [&str; 3] = ["metrics", "flows", "links"];
+pub const TABLES: [&str; 4] = ["metrics", "flows", "links", "households"];
 
 /// How sweep points are generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use polars::prelude::*;
 
 use crate::batch::experiment::{value_text, Experiment, RunSpec};
+use crate::batch::keep;
 use crate::output::{self, read_parquet, Format, OutputError, TableRecorder};
 
 /// Errors of the batch layer (a failed run is not one: it is recorded and the batch goes on).
@@ -325,17 +326,19 @@ fn execute_run(exp: &Experiment, run: &RunSpec, out: &Path) -> Result<Option<Str
         }
     };
     let cfg = &loaded.config;
-    let mut rec = TableRecorder::new(cfg, false);
+    let panel = exp.keep.tables.iter().any(|t| t == "households");
+    let mut rec = TableRecorder::new(cfg, panel);
     crate::model::run::run(cfg, &mut rec);
+    let rec = keep::select(cfg, &rec, &exp.keep);
     for table in &exp.keep.tables {
         let df = match table.as_str() {
             "metrics" => output::metrics_frame(cfg, &rec.metrics),
             "flows" => output::flows_frame(cfg, &rec.flows),
+            "households" => output::panel_frame(cfg, &rec.panel_rows),
             _ => output::links_frame(cfg, &rec.links),
         };
         let path = part_path(out, table, run.run_id);
-        let df = df.map_err(table_err(&path))?;
-        let mut df = keep_rows(df, exp, cfg, table).map_err(table_err(&path))?;
+        let mut df = df.map_err(table_err(&path))?;
         add_run_columns(&mut df, exp, run).map_err(table_err(&path))?;
         output::write_frame(
             path.parent().expect("has parent"),
@@ -345,35 +348,6 @@ fn execute_run(exp: &Experiment, run: &RunSpec, out: &Path) -> Result<Option<Str
         )?;
     }
     Ok(None)
-}
-
-fn keep_rows(
-    df: DataFrame,
-    exp: &Experiment,
-    cfg: &crate::model::config::Config,
-    table: &str,
-) -> PolarsResult<DataFrame> {
-    let tpy = cfg.calendar.ticks_per_year();
-    let ticks = df.column("tick")?.u32()?.clone();
-    let regions = if table == "metrics" && !exp.keep.regions.is_empty() {
-        Some(df.column("region")?.str()?.clone())
-    } else {
-        None
-    };
-    let mask: BooleanChunked = ticks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let t = t.unwrap_or(0);
-            let year_ok = !exp.keep.yearly || (t + 1) % tpy == 0;
-            let region_ok = regions.as_ref().is_none_or(|r| {
-                r.get(i)
-                    .is_some_and(|name| exp.keep.regions.iter().any(|k| k == name))
-            });
-            Some(year_ok && region_ok)
-        })
-        .collect();
-    df.filter(&mask)
 }
 
 fn add_run_columns(df: &mut DataFrame, exp: &Experiment, run: &RunSpec) -> PolarsResult<()> {
