@@ -319,7 +319,12 @@ impl Fingerprint {
                 return Relation::Different(format!("the existing run list cannot be read: {e}"))
             }
         };
-        if run_list_hash(old.iter().map(String::as_str)) != self.run_list {
+        let on_disk = run_list_hash(old.iter().map(String::as_str));
+        if on_disk == new.run_list {
+            // Another shard of the extended batch has just written its run list.
+            return Relation::Extends;
+        }
+        if on_disk != self.run_list {
             return Relation::Different(format!(
                 "{} does not match its batch.json",
                 dir.join("runs.parquet").display()
@@ -495,8 +500,11 @@ pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, B
         // Merged tables and summaries of the earlier version are stale now.
         for name in TABLES.iter().copied().chain(["summary"]) {
             let p = out.join(format!("{name}.parquet"));
-            if p.exists() {
-                fs::remove_file(&p).map_err(io_err(&p))?;
+            match fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_err(&p)(e).into())
+                }
+                _ => {}
             }
         }
     }
