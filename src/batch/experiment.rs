@@ -546,6 +546,13 @@ impl Experiment {
         let jobs: Vec<(usize, usize)> = (0..self.scenarios.len())
             .flat_map(|s| (0..n).map(move |p| (s, p)))
             .collect();
+        if jobs.len() > 2_000 {
+            eprintln!(
+                "batch: checking {} scenario configurations ({} scenarios × {n} points) before running",
+                jobs.len(),
+                self.scenarios.len()
+            );
+        }
         let first = jobs.par_iter().find_map_first(|&(si, pi)| {
             let s = &self.scenarios[si];
             s.load(&self.overrides(&self.points[pi]))
@@ -914,6 +921,23 @@ pub fn sobol(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_of_finds_keys_in_arrays_of_tables() {
+        let text = "name = \"x\"\nreplicates = 2\n\n[[scenario]]\nbuiltin = \"a\"\n\n[[scenario]]\nlabel = \"b\"\n\n[sweep]\nmethod = \"grid\"\n[[sweep.param]]\nkey = \"a\"\nvalues = [1]\n[[sweep.param]]\nkey = \"b\"\nvalues = [2]\n\n[output]\ntables = [\"metrics\"]\n";
+        assert_eq!(line_of(text, "replicates"), 2);
+        assert_eq!(line_of(text, "scenario[1]"), 7);
+        assert_eq!(line_of(text, "scenario[1].label"), 8);
+        assert_eq!(line_of(text, "sweep.method"), 11);
+        assert_eq!(line_of(text, "sweep.param[0].values"), 14);
+        assert_eq!(line_of(text, "sweep.param[1].values"), 17);
+        assert_eq!(line_of(text, "output.tables"), 20);
+    }
+
+    #[test]
+    fn sobol_points_are_a_prefix_of_longer_designs() {
+        assert_eq!(sobol(8, 3, 7), sobol(16, 3, 7)[..8].to_vec());
+    }
 
     #[test]
     fn lhs_has_one_point_per_stratum() {
