@@ -362,6 +362,14 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
                 text,
             };
             let r = crate::batch::runner::run_batch(&exp, &opts)?;
+            if let Some(n) = r.extended_from {
+                println!(
+                    "batch `{}`: extends the batch of {n} runs in {} to {} runs",
+                    exp.name,
+                    out.display(),
+                    r.total
+                );
+            }
             println!(
                 "batch `{}`: {} runs in all, {} in this {}; {} already done, {} ran, {} failed",
                 exp.name,

@@ -163,29 +163,71 @@ fn resume_after_sigkill_matches_an_uninterrupted_batch() {
 }
 
 #[test]
-fn a_failed_run_is_recorded_and_the_batch_goes_on() {
+fn an_out_of_range_sweep_value_is_exit_2_before_anything_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    // Leakage 1.5 is out of range: those runs fail at configuration.
+    // Leakage 1.5 is out of range: every point is loaded before the first run.
     let f = batch_file(tmp.path(), 800, ", 1.5");
     let d = tmp.path().join("d");
     let out = run(&["batch", s(&f), "--out", s(&d)]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    // File, line and key of the batch file; the point and the scenario's own message.
     assert!(
-        stdout.contains("4 failed") && stdout.contains("8 ran"),
-        "{stdout}"
+        err.contains(&format!("{}:20: key `sweep.param[0].values`", f.display())),
+        "{err}"
     );
-    let failures: Vec<_> = std::fs::read_dir(d.join("failed")).unwrap().collect();
-    assert_eq!(failures.len(), 4);
-    let msg = std::fs::read_to_string(failures[0].as_ref().unwrap().path()).unwrap();
-    assert!(msg.contains("policy.leakage"), "{msg}");
-    let merged = ok(&["merge", s(&d)]);
-    assert!(merged.contains("8 succeeded, 4 failed"), "{merged}");
+    assert!(
+        err.contains("sweep point 3 of 3")
+            && err.contains("policy.leakage=1.5")
+            && err.contains("scenario `one`")
+            && err.contains("nothing was run"),
+        "{err}"
+    );
+    assert!(!d.exists(), "nothing may be written");
+    // An unknown swept key likewise.
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("households.dependency", "households.dependancy");
+    std::fs::write(&f, text).unwrap();
+    let out = run(&["batch", s(&f), "--out", s(&d)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("households.dependancy"), "{err}");
+    assert!(!d.exists(), "nothing may be written");
+}
+
+#[test]
+fn batch_sizes_are_bounded_with_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("big.toml");
+    let base = "name = \"x\"\n[[scenario]]\nbuiltin = \"one_way_aid.toml\"\n[[scenario]]\nbuiltin = \"two_way_market.toml\"\n";
+    let cases: [(&str, &str, &str); 5] = [
+        ("replicates = 1000000000\n", "2: key `replicates`", "[1, 100000]"),
+        ("years = 0\n", "2: key `years`", "[1, 200]"),
+        ("replicates = 60000\n[sweep]\nmethod = \"grid\"\n[[sweep.param]]\nkey = \"policy.leakage\"\nvalues = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]\n",
+            "key `replicates`", "2 scenarios × 10 points × 60000 replicates = 1200000 runs; a batch has at most 1000000 runs"),
+        ("[sweep]\nmethod = \"grid\"\n[[sweep.param]]\nkey = \"policy.leakage\"\nrange = [0.0, 1e300, 1.0]\n", "key `sweep.param[0].range`", "too many"),
+        ("[sweep]\nmethod = \"grid\"\n[[sweep.param]]\nkey = \"policy.leakage\"\nrange = [0.0, 0.999, 0.001]\n[[sweep.param]]\nkey = \"households.dependency\"\nrange = [0.0, 0.999, 0.001]\n[[sweep.param]]\nkey = \"policy.dividend_share\"\nrange = [0.0, 0.999, 0.001]\n",
+            "key `sweep.param`", "at most 1000000"),
+    ];
+    for (extra, key, msg) in cases {
+        // Top-level keys go before the first table.
+        let text = match extra.split_once("[sweep]") {
+            Some((top, sweep)) => format!("{top}{base}[sweep]{sweep}"),
+            None => format!("{extra}{base}"),
+        };
+        let text = text.replacen("name = \"x\"\n", "", 1);
+        std::fs::write(&f, format!("name = \"x\"\n{text}")).unwrap();
+        let d = tmp.path().join("o");
+        let out = run(&["batch", s(&f), "--out", s(&d)]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra}: {err}");
+        assert!(
+            err.contains(&f.display().to_string()) && err.contains(key) && err.contains(msg),
+            "{extra}: {err}"
+        );
+        assert!(!d.exists());
+    }
 }
 
 #[test]
@@ -209,4 +251,92 @@ fn bad_batch_files_are_rejected_with_exit_code_2() {
         "3/3",
     ]);
     assert_eq!(shard.status.code(), Some(2));
+}
+
+/// A batch keeping metrics and flows, yearly or every tick.
+fn yearly_batch_file(dir: &Path, yearly: bool) -> PathBuf {
+    let p = dir.join(format!("y{yearly}.toml"));
+    let text = format!(
+        r#"name = "yearly"
+seed = 3
+replicates = 2
+years = 4
+
+[[scenario]]
+builtin = "one_way_aid.toml"
+label = "one"
+set = ["region.Upland.households=1200", "region.Coastal.households=300"]
+
+[[scenario]]
+builtin = "two_way_market.toml"
+label = "two"
+set = ["region.Upland.households=1200", "region.Coastal.households=300"]
+
+[sweep]
+method = "grid"
+[[sweep.param]]
+key = "link[0].channels.fiscal_aid"
+values = [0.5e9, 1.0e9]
+
+[output]
+tables = ["metrics", "flows"]
+yearly = {yearly}
+"#
+    );
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn the_key_table_of_a_yearly_batch_equals_that_of_the_same_runs_kept_monthly() {
+    use xiezuo::present::{data, report};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut tables = Vec::new();
+    for yearly in [false, true] {
+        let f = yearly_batch_file(tmp.path(), yearly);
+        let d = tmp.path().join(format!("out{yearly}"));
+        ok(&["batch", s(&f), "--out", s(&d), "--jobs", "2"]);
+        ok(&["merge", s(&d)]);
+        let metrics = data::read_table(&d, "metrics").unwrap();
+        let flows = data::read_table(&d, "flows").unwrap();
+        if yearly {
+            // One row per year and scope: 4 years.
+            let ticks: std::collections::BTreeSet<u32> = metrics[0]
+                .df
+                .column("tick")
+                .unwrap()
+                .u32()
+                .unwrap()
+                .iter()
+                .flatten()
+                .collect();
+            assert_eq!(ticks.into_iter().collect::<Vec<_>>(), vec![11, 23, 35, 47]);
+        }
+        tables.push(report::key_table(&metrics, &flows).unwrap());
+    }
+    let (monthly, yearly) = (&tables[0], &tables[1]);
+    assert_eq!(monthly.len(), 4, "2 scenarios × 2 points");
+    assert_eq!(monthly.len(), yearly.len());
+    for (m, y) in monthly.iter().zip(yearly) {
+        assert_eq!(m.label, y.label);
+        assert_eq!(m.n, y.n);
+        for ((name, mm, mh), (_, ym, yh)) in m.values.iter().zip(&y.values) {
+            let close = |a: f64, b: f64| {
+                (a.is_nan() && b.is_nan())
+                    || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
+            };
+            assert!(
+                close(*mm, *ym) && close(*mh, *yh),
+                "{} {name}: monthly {mm} ± {mh}, yearly {ym} ± {yh}",
+                m.label
+            );
+        }
+        // The measures the old yearly reports got 12× too small are defined here.
+        let aid = m.values.iter().find(|v| v.0.starts_with("aid")).unwrap().1;
+        assert!(
+            aid.is_finite() && aid > 0.0,
+            "{}: aid per exit {aid}",
+            m.label
+        );
+    }
 }

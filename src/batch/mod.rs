@@ -3,5 +3,6 @@
 //! summaries ([`runner`]).
 
 pub mod experiment;
+pub mod keep;
 pub mod replicate;
 pub mod runner;
