@@ -353,42 +353,25 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             out,
         } => {
             use crate::present::report::{By, PlotOptions, ReportError};
-            let (by, by_name) = match by {
-                ByArg::Scenario => (By::Scenario, "scenario"),
-                ByArg::Region => (By::Region, "region"),
-                ByArg::Point => (By::Point, "point"),
+            let by = match by {
+                ByArg::Scenario => By::Scenario,
+                ByArg::Region => By::Region,
+                ByArg::Point => By::Point,
             };
-            if by == By::Region && region.is_some() {
-                return Err(CliError::Usage(
-                    "--region picks the rows of --by scenario or --by point; --by region draws one panel per western region".into(),
-                ));
-            }
-            let stem = out.unwrap_or_else(|| {
-                // The metric is checked against the table's columns before anything is written.
-                let name = match &region {
-                    Some(r) => format!(
-                        "{metric}_{}_by_{by_name}",
-                        crate::present::names::sanitise(r)
-                    ),
-                    None => format!("{metric}_by_{by_name}"),
-                };
-                dir.join("charts").join(name)
-            });
             let opts = PlotOptions {
                 by,
-                region: region.unwrap_or_else(|| "WEST".into()),
+                region,
                 shared_y: matches!(y_scale, YScaleArg::Shared),
             };
-            let usage = |e: ReportError| match e {
-                ReportError::Usage(m) => CliError::Usage(m),
-                ReportError::Data(crate::present::data::DataError::Missing(m)) => {
+            let files = crate::present::report::plot_metric(&dir, &metric, &opts, out.as_deref())
+                .map_err(|e| match e {
+                ReportError::Usage(m)
+                | ReportError::Data(crate::present::data::DataError::Missing(m)) => {
                     CliError::Usage(m)
                 }
                 e => CliError::Report(e),
-            };
-            for f in
-                crate::present::report::plot_metric(&dir, &metric, &opts, &stem).map_err(usage)?
-            {
+            })?;
+            for f in files {
                 println!("wrote {}", f.display());
             }
             Ok(())

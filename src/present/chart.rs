@@ -15,7 +15,7 @@ use plotters::prelude::*;
 
 use crate::present::data::{year_x, Curve, FlowSeries, X_YEAR};
 use crate::present::font;
-use crate::present::names::Kind;
+use crate::present::names::{thousands, Kind};
 use crate::stats::survival::KaplanMeier;
 
 /// A chart that could not be drawn: the file and why.
@@ -246,23 +246,6 @@ fn decimals(step: f64) -> usize {
     d
 }
 
-fn thousands(s: &str) -> String {
-    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, ""), |(i, f)| (i, f));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if frac.is_empty() {
-        format!("{sign}{out}")
-    } else {
-        format!("{sign}{out}.{frac}")
-    }
-}
-
 /// A tick label: `13,000`, `1.2 bn`, `350 m`, `12.5` — for ticks `step` apart on an axis
 /// whose largest absolute value is `max_abs`. Never scientific notation.
 pub fn tick_label(v: f64, step: f64, max_abs: f64) -> String {
@@ -472,6 +455,9 @@ where
 }
 
 fn grid(n: usize) -> (usize, usize) {
+    if n == 3 {
+        return (1, 3);
+    }
     let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
     (n.div_ceil(cols).max(1), cols)
 }
@@ -995,6 +981,35 @@ mod tests {
         let mut dedup = labels.clone();
         dedup.dedup();
         assert_eq!(labels, dedup);
+    }
+
+    #[test]
+    fn small_multiples_share_one_y_scale_unless_asked_not_to() {
+        let panel = |v: f64| {
+            Panel::new(
+                "p",
+                vec![Curve::plain(
+                    "a".into(),
+                    X_YEAR,
+                    vec![2016.5, 2017.5],
+                    vec![v, 2.0 * v],
+                )],
+            )
+        };
+        let mut fig = Figure::years("t".into(), "%".into(), Kind::Percent, 100.0);
+        fig.panels = vec![panel(0.01), panel(0.4)];
+        fig.shared_y = true;
+        let all: Vec<&Panel> = fig.panels.iter().collect();
+        let shared = y_range(&fig, &all).unwrap();
+        assert_eq!(shared, (0.0, 80.0));
+        let small = y_range(&fig, &[&fig.panels[0]]).unwrap();
+        assert!(small.1 <= 2.0, "{small:?}");
+        // Bands of a measure that cannot be negative stop at zero.
+        let mut c = Curve::plain("a".into(), X_YEAR, vec![2016.5], vec![0.01]);
+        c.lo = vec![-0.05];
+        fig.panels = vec![Panel::new("p", vec![c])];
+        let all: Vec<&Panel> = fig.panels.iter().collect();
+        assert_eq!(y_range(&fig, &all).unwrap().0, 0.0);
     }
 
     #[test]

@@ -347,7 +347,14 @@ fn split_batch(path: &Path, df: DataFrame, dir: &Path) -> Result<Vec<Part>, Data
         let point = params
             .iter()
             .map(|(k, c)| {
-                let v = c.get(first).map(|v| v.to_string()).unwrap_or_default();
+                let v = match c.get(first) {
+                    Ok(v) if c.dtype().is_primitive_numeric() => v
+                        .extract::<f64>()
+                        .map(crate::present::names::number)
+                        .unwrap_or_else(|| v.to_string()),
+                    Ok(v) => v.to_string(),
+                    Err(_) => String::new(),
+                };
                 format!(
                     "{}={}",
                     k.rsplit('.').next().unwrap_or(k),

@@ -148,6 +148,49 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// Groups the integer digits of a formatted number by thousands: `-1234567.5` →
+/// `-1,234,567.5`.
+pub fn thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, ""), |(i, f)| (i, f));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if frac.is_empty() {
+        format!("{sign}{out}")
+    } else {
+        format!("{sign}{out}.{frac}")
+    }
+}
+
+/// A parameter value in words: `0.3`, `5,000`, `500 m`, `1.5 bn` (six significant
+/// decimals at most in millions and billions).
+pub fn number(v: f64) -> String {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    let a = v.abs();
+    if !v.is_finite() {
+        format!("{v}")
+    } else if a >= 1e9 {
+        format!("{} bn", trim(format!("{:.6}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{} m", trim(format!("{:.6}", v / 1e6)))
+    } else if v == v.trunc() {
+        thousands(&format!("{v:.0}"))
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Title of the rows of a region or aggregate.
 pub fn region_title(region: &str) -> String {
     match region {
@@ -252,6 +295,16 @@ mod tests {
         let again = file_stems(&["Inner Mongolia", "Chun'an", "inner_mongolia"]);
         assert_eq!(again[0], stems[2]);
         assert_eq!(again[1], "Chun_an");
+    }
+
+    #[test]
+    fn numbers_read_as_words() {
+        assert_eq!(number(1.5e9), "1.5 bn");
+        assert_eq!(number(5e8), "500 m");
+        assert_eq!(number(0.3), "0.3");
+        assert_eq!(number(5000.0), "5,000");
+        assert_eq!(number(-1_234_567.0), "-1.234567 m");
+        assert_eq!(thousands("-1234567.50"), "-1,234,567.50");
     }
 
     #[test]

@@ -56,18 +56,37 @@ pub enum By {
 pub struct PlotOptions {
     /// Grouping.
     pub by: By,
-    /// Rows for [`By::Scenario`] and [`By::Point`]: a region, `WEST`, `EAST` or `ALL`.
-    pub region: String,
+    /// Rows for [`By::Scenario`] and [`By::Point`]: a region, `WEST`, `EAST` or `ALL`;
+    /// `None` is `WEST`. A region given goes into the default file name.
+    pub region: Option<String>,
     /// Small multiples share one y scale (default) or each panel has its own.
     pub shared_y: bool,
+}
+
+impl PlotOptions {
+    /// The rows drawn (`WEST` unless a region was given).
+    pub fn rows(&self) -> &str {
+        self.region.as_deref().unwrap_or("WEST")
+    }
 }
 
 impl Default for PlotOptions {
     fn default() -> Self {
         PlotOptions {
             by: By::Scenario,
-            region: "WEST".into(),
+            region: None,
             shared_y: true,
+        }
+    }
+}
+
+impl By {
+    /// The grouping's name in file names and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            By::Scenario => "scenario",
+            By::Region => "region",
+            By::Point => "point",
         }
     }
 }
@@ -157,8 +176,8 @@ pub fn metric_figure(
     let info = metric_info(metric);
     let (title, panels) = match opts.by {
         By::Scenario => (
-            format!("{}: {}", info.title, region_title(&opts.region)),
-            vec![Panel::new("", data::curves(parts, metric, &opts.region)?)],
+            format!("{}: {}", info.title, region_title(opts.rows())),
+            vec![Panel::new("", data::curves(parts, metric, opts.rows())?)],
         ),
         By::Region => {
             let mut regions = data::west_regions(parts);
@@ -194,7 +213,7 @@ pub fn metric_figure(
                         parts.iter().filter(|p| &p.scenario == s).cloned().collect();
                     Ok(Panel::new(
                         s.clone(),
-                        data::curves_by(&mine, metric, &opts.region, &by_point)?,
+                        data::curves_by(&mine, metric, opts.rows(), &by_point)?,
                     ))
                 })
                 .collect::<Result<Vec<_>, DataError>>()?;
@@ -202,7 +221,7 @@ pub fn metric_figure(
                 format!(
                     "{}: {}, by scenario and swept value",
                     info.title,
-                    region_title(&opts.region)
+                    region_title(opts.rows())
                 ),
                 panels,
             )
@@ -220,13 +239,15 @@ pub fn metric_figure(
     Ok(fig)
 }
 
-/// Draws `metric` from `dir` grouped as `opts` says, into `stem` (.png, .svg, .csv). An
-/// unknown metric or region is a [`ReportError::Usage`] with a "did you mean".
+/// Draws `metric` from `dir` grouped as `opts` says, into `out` or by default
+/// `dir/charts/METRIC[_REGION]_by_BY` (.png, .svg, .csv), where REGION is the region's
+/// file-name form, distinct among the directory's regions. An unknown metric or region is
+/// a [`ReportError::Usage`] with a "did you mean"; nothing is written then.
 pub fn plot_metric(
     dir: &Path,
     metric: &str,
     opts: &PlotOptions,
-    stem: &Path,
+    out: Option<&Path>,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let parts = data::read_table(dir, "metrics")?;
     if parts.is_empty() {
@@ -240,9 +261,27 @@ pub fn plot_metric(
         return Err(unknown("metric", metric, &measures, dir));
     }
     let regions = data::all_regions(&parts);
-    if opts.by != By::Region && !regions.iter().any(|r| r == &opts.region) {
-        return Err(unknown("region", &opts.region, &regions, dir));
+    if opts.by == By::Region && opts.region.is_some() {
+        return Err(ReportError::Usage(
+            "--region picks the rows of --by scenario or --by point; --by region draws one panel per western region".into(),
+        ));
     }
+    if !regions.iter().any(|r| r == opts.rows()) {
+        return Err(unknown("region", opts.rows(), &regions, dir));
+    }
+    let stem = match (out, &opts.region) {
+        (Some(o), _) => o.to_path_buf(),
+        (None, None) => dir
+            .join("charts")
+            .join(format!("{metric}_by_{}", opts.by.name())),
+        (None, Some(r)) => {
+            let names: Vec<&str> = regions.iter().map(String::as_str).collect();
+            let stems = names::file_stems(&names);
+            let i = names.iter().position(|n| n == r).unwrap_or(0);
+            dir.join("charts")
+                .join(format!("{metric}_{}_by_{}", stems[i], opts.by.name()))
+        }
+    };
     let fig = metric_figure(&parts, metric, opts, &markers(&parts))?;
     if let Some(parent) = stem.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| ReportError::Io {
@@ -250,7 +289,7 @@ pub fn plot_metric(
             source: e,
         })?;
     }
-    Ok(chart::figure(stem, &fig)?)
+    Ok(chart::figure(&stem, &fig)?)
 }
 
 /// Standard measures charted in reports, with captions.
@@ -643,7 +682,7 @@ fn fmt_value(name: &str, m: f64, h: f64) -> String {
     let h = if h.is_finite() { h } else { 0.0 };
     if name.contains("rate") || name.contains("share") || name.contains('/') {
         format!("{:.2}% ± {:.2}", 100.0 * m, 100.0 * h)
-    } else if m.abs() >= 1e4 {
+    } else if m.abs() >= 1e4 || name.contains("(households)") || name.contains("yuan per") {
         format!(
             "{} ± {}",
             chart::tick_label(m, 1.0, 1.0),
