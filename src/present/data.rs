@@ -182,6 +182,33 @@ pub fn read_frame(path: &Path) -> Result<DataFrame, DataError> {
     DataFrame::new_infer_height(cols).map_err(err)
 }
 
+/// The column names of a Parquet or CSV table, without reading its rows.
+fn column_names(path: &Path) -> Result<Vec<String>, DataError> {
+    let err = |message: String| DataError::Column {
+        path: path.to_path_buf(),
+        message,
+    };
+    if path.extension().is_some_and(|e| e == "parquet") {
+        let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let schema = ParquetReader::new(f)
+            .schema()
+            .map_err(|e| err(e.to_string()))?;
+        Ok(schema.iter_names().map(|n| n.to_string()).collect())
+    } else {
+        use std::io::BufRead as _;
+        let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let mut head = String::new();
+        std::io::BufReader::new(f)
+            .read_line(&mut head)
+            .map_err(|e| err(e.to_string()))?;
+        Ok(head
+            .trim_end()
+            .split(',')
+            .map(|c| c.trim_matches('"').to_string())
+            .collect())
+    }
+}
+
 fn scenario_name(dir: &Path) -> String {
     let resolved = dir.join("scenario.resolved.toml");
     std::fs::read_to_string(&resolved)
@@ -198,8 +225,7 @@ fn scenario_name(dir: &Path) -> String {
 /// Detects the layout of `dir`.
 pub fn layout(dir: &Path) -> Result<Layout, DataError> {
     if let Some(f) = table_file(dir, "metrics") {
-        let df = read_frame(&f)?;
-        return Ok(if df.column("run_id").is_ok() {
+        return Ok(if column_names(&f)?.iter().any(|c| c == "run_id") {
             Layout::Batch
         } else {
             Layout::Run
@@ -575,10 +601,11 @@ pub fn guess_ticks_per_year(xs: &[f64]) -> u32 {
     }
 }
 
-/// Region names (rows other than EAST/WEST/ALL) of the western side found in `parts`.
+/// Region names (rows other than EAST/WEST/ALL) of the western side found in `parts`, in
+/// order of appearance.
 pub fn west_regions(parts: &[Part]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    if let Some(p) = parts.first() {
+    for p in parts {
         if let (Ok(r), Ok(s)) = (p.strs("region"), p.strs("side")) {
             for i in 0..p.df.height() {
                 if s.get(i) == Some("west") && r.get(i) != Some("WEST") {
@@ -597,7 +624,7 @@ pub fn west_regions(parts: &[Part]) -> Vec<String> {
 /// of appearance.
 pub fn all_regions(parts: &[Part]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in parts.iter().take(1) {
+    for p in parts {
         if let Ok(r) = p.strs("region") {
             for name in r.iter().flatten() {
                 if !out.iter().any(|o| o == name) {
