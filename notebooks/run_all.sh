@@ -4,9 +4,10 @@
 #   bash notebooks/run_all.sh [path/to/xiezuo]
 #
 # $1: the xiezuo binary (default: target/release/xiezuo under the repository root).
-# Installs notebooks/requirements.txt with pip, writes a short single run, two panel runs and
-# a small batch into a temporary directory, then runs each notebook with nbclient (300 s per
-# cell). Exits non-zero if any step or any cell fails. The notebooks themselves are not
+# Installs notebooks/requirements.txt with pip (only what is executed here; a student opening
+# the notebooks in JupyterLab installs notebooks/requirements-lab.txt), writes a short single
+# run, two panel runs, a small batch and a small comparison into a temporary directory, then
+# runs each notebook with nbclient (300 s per cell). Exits non-zero if any step or any cell fails. The notebooks themselves are not
 # modified; executed copies go to the temporary directory, which is removed at the end
 # unless XIEZUO_KEEP_OUTPUTS=1 (then its path is printed).
 # Environment: PYTHON (default python3), XIEZUO_JOBS (batch --jobs, default 2).
@@ -80,11 +81,16 @@ TOML
 "$BIN" batch "$OUT/batch.toml" --out "$OUT/batch" --jobs "$JOBS" >/dev/null
 "$BIN" merge "$OUT/batch" >/dev/null
 "$BIN" summarize "$OUT/batch" >/dev/null
+# 4. a comparison of the built-in pair (the README's first command), small, for 04_compare
+"$BIN" compare --replicates 3 --out "$OUT/compare" \
+    --set region.Upland.households=3000 --set region.Upland.weight=333.3333333333 \
+    --set region.Coastal.households=600 --set region.Coastal.weight=666.6666666667 >/dev/null
 echo "   outputs written after ${SECONDS}s"
 
 export XIEZUO_RUN_DIR="$OUT/run"
 export XIEZUO_BATCH_DIR="$OUT/batch"
 export XIEZUO_PANEL_DIRS="$OUT/panel/one_way_aid,$OUT/panel/two_way_market"
+export XIEZUO_COMPARE_DIR="$OUT/compare"
 
 echo "== executing notebooks"
 "$PYTHON" - "$NB_DIR" "$OUT/executed" <<'PY'

@@ -99,8 +99,19 @@ pub enum KeysFormat {
 pub enum ByArg {
     /// One curve per scenario (and swept point).
     Scenario,
-    /// Small multiples: one panel per region.
+    /// Small multiples: one panel per western region, one curve per scenario.
     Region,
+    /// Small multiples: one panel per scenario, one curve per swept point (batches).
+    Point,
+}
+
+/// The y scale of small multiples.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum YScaleArg {
+    /// One y scale for every panel (comparable at a glance).
+    Shared,
+    /// Each panel its own y scale (shows the shape of small series).
+    Free,
 }
 
 /// Subcommands.
@@ -177,13 +188,18 @@ pub enum Command {
         /// Measure (a metrics column, e.g. relapse_rate, poverty_rate, mean_income).
         #[arg(long, default_value = "relapse_rate")]
         metric: String,
-        /// One curve per scenario, or one panel per region.
+        /// One curve per scenario, one panel per region, or one panel per scenario.
         #[arg(long, value_enum, default_value = "scenario")]
         by: ByArg,
-        /// Rows to plot with --by scenario (a region name, WEST, EAST or ALL).
-        #[arg(long, default_value = "WEST")]
-        region: String,
-        /// Output file stem (default DIR/charts/METRIC_by_BY); .png, .svg and .csv are written.
+        /// Rows to plot with --by scenario or point: a region name, WEST (default), EAST or
+        /// ALL. The region goes into the default file name.
+        #[arg(long)]
+        region: Option<String>,
+        /// Small multiples (--by region or point) share one y scale, or each has its own.
+        #[arg(long, value_enum, default_value = "shared")]
+        y_scale: YScaleArg,
+        /// Output file stem (default DIR/charts/METRIC[_REGION]_by_BY); .png, .svg and .csv
+        /// are written.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -412,25 +428,29 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             metric,
             by,
             region,
+            y_scale,
             out,
         } => {
-            let by_name = match by {
-                ByArg::Scenario => "scenario",
-                ByArg::Region => "region",
-            };
-            let stem =
-                out.unwrap_or_else(|| dir.join("charts").join(format!("{metric}_by_{by_name}")));
-            if let Some(parent) = stem.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| OutputError::Io {
-                    path: parent.into(),
-                    source: e,
-                })?;
-            }
+            use crate::present::report::{By, PlotOptions, ReportError};
             let by = match by {
-                ByArg::Scenario => crate::present::report::By::Scenario,
-                ByArg::Region => crate::present::report::By::Region,
+                ByArg::Scenario => By::Scenario,
+                ByArg::Region => By::Region,
+                ByArg::Point => By::Point,
             };
-            for f in crate::present::report::plot_metric(&dir, &metric, by, &region, &stem)? {
+            let opts = PlotOptions {
+                by,
+                region,
+                shared_y: matches!(y_scale, YScaleArg::Shared),
+            };
+            let files = crate::present::report::plot_metric(&dir, &metric, &opts, out.as_deref())
+                .map_err(|e| match e {
+                ReportError::Usage(m)
+                | ReportError::Data(crate::present::data::DataError::Missing(m)) => {
+                    CliError::Usage(m)
+                }
+                e => CliError::Report(e),
+            })?;
+            for f in files {
                 println!("wrote {}", f.display());
             }
             Ok(())
@@ -440,7 +460,14 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Report { dir } => {
-            let p = crate::present::report::write_report(&dir)?;
+            use crate::present::report::ReportError;
+            let p = crate::present::report::write_report(&dir).map_err(|e| match e {
+                ReportError::Usage(m)
+                | ReportError::Data(crate::present::data::DataError::Missing(m)) => {
+                    CliError::Usage(m)
+                }
+                e => CliError::Report(e),
+            })?;
             println!("wrote {}", p.display());
             Ok(())
         }

@@ -70,41 +70,119 @@ fn compare_writes_charts_and_a_report_whose_numbers_match_the_comparison() {
         "the report must not need the network"
     );
 
-    // The relapse curve's points are the comparison table's yearly means.
+    // The relapse curve's points are the comparison table's yearly means, each drawn in
+    // the middle of its year.
     let f = std::fs::File::open(out.join("comparison.parquet")).unwrap();
     let cmp = ParquetReader::new(f).finish().unwrap();
     let measure = cmp.column("measure").unwrap().str().unwrap().clone();
     let year = cmp.column("year").unwrap().i32().unwrap().clone();
     let a = cmp.column("a_mean").unwrap().f64().unwrap().clone();
     let b = cmp.column("b_mean").unwrap().f64().unwrap().clone();
-    let csv = std::fs::read_to_string(rdir.join("relapse_rate_by_scenario.csv")).unwrap();
+    let d = cmp.column("diff_mean").unwrap().f64().unwrap().clone();
+    let dh = cmp.column("diff_ci95").unwrap().f64().unwrap().clone();
+    let table = |m: &str, y: i32| {
+        (0..cmp.height())
+            .find(|&i| measure.get(i) == Some(m) && year.get(i) == Some(y))
+            .unwrap_or_else(|| panic!("no {m} {y} in comparison.parquet"))
+    };
+    let rows = read_csv(&rdir.join("relapse_rate_by_scenario.csv"));
     let mut checked = 0;
-    for line in csv.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        let (label, x, mean) = (
-            cols[1].trim_matches('"'),
-            cols[2].parse::<f64>().unwrap(),
-            cols[3].parse::<f64>().unwrap(),
+    for r in &rows {
+        let (label, y, x, mean) = (
+            r["series"].as_str(),
+            r["year"].parse::<i32>().unwrap(),
+            r["x"].parse::<f64>().unwrap(),
+            r["mean"].parse::<f64>().unwrap(),
         );
-        // Annual measures are plotted at the end of their year.
-        let y = (x - 1.0).round() as i32;
-        for i in 0..cmp.height() {
-            if measure.get(i) == Some("relapse_rate") && year.get(i) == Some(y) {
-                let want = if label == "one_way_aid" {
-                    a.get(i)
-                } else {
-                    b.get(i)
-                }
-                .unwrap();
-                assert!(
-                    (want - mean).abs() < 1e-9,
-                    "{label} {y}: chart {mean} vs table {want}"
-                );
-                checked += 1;
-            }
+        assert_eq!(x, y as f64 + 0.5, "{label} {y}");
+        let i = table("relapse_rate", y);
+        let want = if label == "one_way_aid" {
+            a.get(i)
+        } else {
+            b.get(i)
         }
+        .unwrap();
+        assert!(
+            (want - mean).abs() < 1e-9,
+            "{label} {y}: chart {mean} vs table {want}"
+        );
+        checked += 1;
     }
     assert!(checked >= 10, "only {checked} points checked");
+
+    // B − A over time with its band: the comparison table's difference and interval.
+    big(&rdir.join("difference_b_minus_a.png"), 15_000);
+    let rows = read_csv(&rdir.join("difference_b_minus_a.csv"));
+    let mut checked = 0;
+    for r in rows.iter().filter(|r| r["panel"].contains("relapse")) {
+        let y = r["year"].parse::<i32>().unwrap();
+        let i = table("relapse_rate", y);
+        let (m, lo, hi): (f64, f64, f64) = (
+            r["mean"].parse().unwrap(),
+            r["lower"].parse().unwrap(),
+            r["upper"].parse().unwrap(),
+        );
+        assert!((m - d.get(i).unwrap()).abs() < 1e-12);
+        assert!((hi - lo - 2.0 * dh.get(i).unwrap()).abs() < 1e-9);
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} differences checked");
+
+    // The yearly table the terminal prints, and the post-withdrawal summary (2021-2022).
+    assert!(html.contains("Yearly table") && html.contains("After the withdrawal"));
+    for y in 2017..=2022 {
+        let i = table("poverty_rate", y);
+        let cell = format!("<td>{y}</td>");
+        assert!(
+            html.contains(&cell),
+            "year {y} missing from the yearly table"
+        );
+        let pov = format!("{:.2} ±", 100.0 * a.get(i).unwrap());
+        assert!(html.contains(&pov), "poverty of A in {y} ({pov}) missing");
+    }
+    let mean_relapse_a = [2021, 2022]
+        .iter()
+        .map(|&y| a.get(table("relapse_rate", y)).unwrap())
+        .sum::<f64>()
+        / 2.0;
+    let cell = format!(
+        "<td>mean annual relapse rate</td><td>{:.2}%",
+        100.0 * mean_relapse_a
+    );
+    assert!(
+        html.contains(&cell),
+        "{cell} missing from the post-withdrawal summary"
+    );
+    assert!(html.contains("cumulative relapses"));
+}
+
+/// Splits a CSV line (fields may be quoted, with doubled quotes inside).
+fn fields(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                out.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(String::new()),
+            c => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
+
+/// A chart CSV as rows of `column → value`.
+fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let head = fields(lines.next().expect("a header"));
+    lines
+        .map(|l| head.iter().cloned().zip(fields(l)).collect())
+        .collect()
 }
 
 #[test]
@@ -134,6 +212,20 @@ fn plot_by_region_and_report_of_a_batch() {
             "panel {region} missing"
         );
     }
+    // Each panel its own y scale on request.
+    xiezuo(&[
+        "plot",
+        r,
+        "--metric",
+        "poverty_rate",
+        "--by",
+        "region",
+        "--y-scale",
+        "free",
+        "--out",
+        &run.join("charts/free").to_string_lossy(),
+    ]);
+    big(&run.join("charts/free.png"), 30_000);
     xiezuo(&["report", r]);
     big(&run.join("report/index.html"), 100_000);
     big(&run.join("report/survival.png"), 10_000);
@@ -156,6 +248,32 @@ fn plot_by_region_and_report_of_a_batch() {
         "one curve per swept value:\n{}",
         &csv[..csv.len().min(400)]
     );
+    // A failed run (as `batch` records it) is listed in the report.
+    std::fs::create_dir_all(d.join("failed")).unwrap();
+    std::fs::write(
+        d.join("failed/run-000099.txt"),
+        "run 99 (scenario `t`, point 9, replicate 0): key `policy.leakage`: must be in [0, 1], got 7\n",
+    )
+    .unwrap();
     xiezuo(&["report", ds]);
     big(&d.join("report/index.html"), 50_000);
+    let html = std::fs::read_to_string(d.join("report/index.html")).unwrap();
+    assert!(
+        html.contains("Failed runs") && html.contains("run 99") && html.contains("got 7"),
+        "failed runs are listed"
+    );
+    // Small multiples per scenario (one curve per swept value) and outcomes against the
+    // swept parameter, with one point per value.
+    for m in ["relapse_rate", "poverty_rate"] {
+        big(&d.join(format!("report/{m}_by_point.png")), 15_000);
+    }
+    let sweep = d.join("report/sweep_policy_leakage.csv");
+    big(&d.join("report/sweep_policy_leakage.png"), 15_000);
+    let rows = read_csv(&sweep);
+    let xs: std::collections::BTreeSet<String> = rows.iter().map(|r| r["x"].clone()).collect();
+    assert_eq!(xs.len(), 2, "{xs:?}");
+    assert!(
+        rows.iter().all(|r| r["n"] == "2"),
+        "two replicates per point"
+    );
 }

@@ -99,6 +99,13 @@ pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame
         sys("theil_between", &|s| s.theil_between),
         sys("east_west_ratio", &|s| s.east_west_ratio),
     ]);
+    // The step, stored so that readers never guess it from the spacing of dates (a yearly
+    // batch keeps one row per year of a monthly run): a tick `t` is the year's last, i.e.
+    // carries the annual assessment, when `(t + 1) % ticks_per_year == 0`.
+    cols.push(Column::new(
+        "ticks_per_year".into(),
+        vec![cfg.calendar.ticks_per_year(); rows.tick.len()],
+    ));
     DataFrame::new_infer_height(cols)
 }
 
