@@ -771,15 +771,9 @@ fn compare_command(
         path.display(),
         out.display()
     );
-    if format == Format::Parquet {
-        let report = crate::present::report::write_report(out)?;
-        println!("charts: {}/report/*.png (and .svg, .csv)", out.display());
-        println!("report: {}", report.display());
-    } else {
-        println!(
-            "charts and report are drawn from Parquet outputs; rerun without --format csv for them"
-        );
-    }
+    let report = crate::present::report::write_report(out)?;
+    println!("charts: {}/report/*.png (and .svg, .csv)", out.display());
+    println!("report: {}", report.display());
     Ok(())
 }
 

@@ -5,6 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A closed pipe (`xiezuo scenarios show NAME | head`) ends the process quietly, as for
+    // any Unix tool, rather than making `println!` panic.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = xiezuo::cli::Cli::parse();
     match xiezuo::cli::execute(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -472,3 +472,23 @@ fn the_checker_sees_imports() {
     let s = referenced_paths("output", true, &kids, "let df = tables::metrics_frame(x);");
     assert_eq!(s, vec![vec!["output".to_string(), "tables".to_string()]]);
 }
+
+#[test]
+fn no_randomly_keyed_hash_maps() {
+    // Iteration order must never depend on a random hasher: maps and sets are BTreeMap /
+    // BTreeSet (or a fixed hasher, which nothing needs yet).
+    let mut bad = Vec::new();
+    for (p, _) in sources() {
+        let text = fs::read_to_string(&p).unwrap();
+        for (line, code) in code_lines(&text) {
+            if code.contains("HashMap") || code.contains("HashSet") {
+                bad.push(format!("{}:{line}", p.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "hash maps keyed by a random hasher:\n{}",
+        bad.join("\n")
+    );
+}

@@ -176,9 +176,7 @@ fn every_key_at_its_bounds_runs_finite_and_bounded() {
                         k.key
                     );
                     assert!(
-                        msg.contains("two_way_market")
-                            || msg.contains("baseline")
-                            || msg.contains("--set"),
+                        msg.contains("builtin:") || msg.contains(".toml:") || msg.contains("--set"),
                         "refusal is not located: {msg}"
                     );
                     refused.push(format!("{} = {v}", k.key));

@@ -262,3 +262,42 @@ fn scenario_format_versions() {
     let r = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
     assert!(r.contains("\nformat = 2\n"), "{r}");
 }
+
+#[test]
+fn a_scenario_needs_a_western_region_and_an_empty_east_is_not_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let region = |name: &str, side: &str| {
+        format!(
+            "[[region]]\nname = {name:?}\nside = {side:?}\nhouseholds = 500\nincome_median = 7000.0\nwage = 20000.0\n"
+        )
+    };
+    let head = "name = \"s\"\n[time]\nstart = \"2016-01\"\nyears = 2\n";
+    let east_only = tmp.path().join("east.toml");
+    std::fs::write(&east_only, format!("{head}{}", region("Coast", "east"))).unwrap();
+    let o = run(&["check", east_only.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("key `region`") && err.contains("western region"),
+        "{err}"
+    );
+    // West only: no EAST rows (not rows of zeros).
+    let west_only = tmp.path().join("west.toml");
+    std::fs::write(&west_only, format!("{head}{}", region("Hills", "west"))).unwrap();
+    let out = tmp.path().join("w");
+    let o = run(&[
+        "run",
+        west_only.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(csv.contains(",WEST,") && csv.contains(",ALL,"));
+    assert!(
+        !csv.contains(",EAST,"),
+        "an empty EAST aggregate is reported"
+    );
+}

@@ -408,12 +408,16 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
         }
         s.all.merge(&rs.acc, 1.0);
     }
-    rec.measures(
-        t,
-        Scope::Side(Side::East),
-        &Measures::from_acc(&s.east),
-        None,
-    );
+    // A side without regions has no aggregate: its row is left out rather than reported
+    // as zeros (validation requires at least one western region).
+    if s.east.n > 0.0 {
+        rec.measures(
+            t,
+            Scope::Side(Side::East),
+            &Measures::from_acc(&s.east),
+            None,
+        );
+    }
     rec.measures(
         t,
         Scope::Side(Side::West),

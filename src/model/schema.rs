@@ -257,7 +257,7 @@ pub const SHOCKS: &[&str] = &["pandemic", "price_collapse", "disaster"];
 pub const KEYS: &[KeySpec] = &[
     // 7.10.1 Top level, time and run.
     spec("name", Kind::Text, Default::Required, "string")
-        .rule("1–64 characters; letters (any script), digits, space and `_ - . ' ( ) +`; not only dots")
+        .rule("1–64 characters; letters (any script), digits, space and `_ - . ' ( ) + · （ ） 、 &`; not only dots")
         .doc("Scenario name: labels outputs and names the scenario's folder in `compare`"),
     int("format", 2.0, "scenario format version")
         .range(1.0, 2.0)

@@ -21,7 +21,7 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[(
     2,
     "numeric keys have upper bounds (money ≤ 1e12 yuan/year, wages ≤ 1e6 yuan/year, \
      weights ≤ 1e6; see `xiezuo keys`); scenario and region names are 1–64 characters of \
-     letters, digits, space and _ - . ' ( ) + (no path separators); the `format` key",
+     letters, digits, space and _ - . ' ( ) + · （ ） 、 & (no path separators); the `format` key",
 )];
 
 /// A loaded scenario: the validated configuration plus what produced it.
@@ -242,7 +242,7 @@ impl Checker<'_> {
 }
 
 /// Checks a name that labels outputs and may name a folder (scenario and region names):
-/// 1–64 characters of letters (any script), digits, space and `_ - . ' ( ) +`, not only
+/// 1–64 characters of letters (any script), digits, space and `_ - . ' ( ) + · （ ） 、 &`, not only
 /// dots, so it can never be an absolute path, climb out of an output directory with `..`,
 /// or contain a path separator.
 pub fn check_name(name: &str) -> Result<(), String> {
@@ -255,10 +255,10 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
     if let Some(bad) = name
         .chars()
-        .find(|c| !(c.is_alphanumeric() || " _-.'()+".contains(*c)))
+        .find(|c| !(c.is_alphanumeric() || " _-.'()+·（）、&".contains(*c)))
     {
         return Err(format!(
-            "`{name}` contains `{}`; names may use letters (any script), digits, space and _ - . ' ( ) + (no path separators)",
+            "`{name}` contains `{}`; names may use letters (any script), digits, space and _ - . ' ( ) + · （ ） 、 & (no path separators)",
             bad.escape_default()
         ));
     }
@@ -480,6 +480,13 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
             ));
         }
     }
+    if !raw.region.iter().any(|r| r.side == Side::West) {
+        return Err(c.err(
+            "region",
+            "at least one western region (side = \"west\") is required: the poverty and \
+             return-to-poverty measures are those of western households",
+        ));
+    }
     let total: u64 = raw.region.iter().map(|r| r.households as u64).sum();
     if total > schema::MAX_TOTAL_HOUSEHOLDS {
         return Err(c.err("region", format!("{total} simulated households in all; at most 100000000 fit in memory (about 92 bytes each)")));
@@ -669,6 +676,8 @@ mod tests {
     fn names_cannot_leave_the_output_directory() {
         for ok in [
             "two_way_market",
+            "东西部协作·两路",
+            "R&D（试点）",
             "Chun'an",
             "Inner Mongolia",
             "浙江 (山区)",
