@@ -301,3 +301,58 @@ fn a_scenario_needs_a_western_region_and_an_empty_east_is_not_reported() {
         "an empty EAST aggregate is reported"
     );
 }
+
+#[test]
+fn a_bad_out_is_bad_input_said_once_and_force_leaves_no_stale_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a_file");
+    std::fs::write(&file, "x").unwrap();
+    let s = shipped("one_way_aid.toml");
+    for out in [file.clone(), file.join("sub")] {
+        let o = run(&["run", &s, "--years", "1", "--out", out.to_str().unwrap()]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("--out") && err.contains("not a directory"),
+            "{err}"
+        );
+        assert_eq!(
+            err.matches("not a directory").count(),
+            1,
+            "said twice: {err}"
+        );
+    }
+    // --force removes the tables an earlier run owned (here the panel) before writing.
+    let out = tmp.path().join("run");
+    let o = run(&[
+        "run",
+        &s,
+        "--years",
+        "1",
+        "--panel",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(out.join("households.parquet").exists());
+    let o = run(&[
+        "run",
+        &s,
+        "--years",
+        "1",
+        "--force",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(
+        !out.join("households.parquet").exists(),
+        "stale panel left behind"
+    );
+    assert!(out.join("metrics.parquet").exists());
+}
