@@ -1,4 +1,8 @@
-//! Property tests: money and people are conserved, whatever the parameters.
+//! Property tests: money and people are conserved, whatever the parameters. Money: the books
+//! balance; no internal account (agents' own money) ends a tick below zero, so only the
+//! documented external accounts create or absorb money; the stocks kept outside the ledger
+//! (firm capital, households' savings, social funds) equal their accounts; households never
+//! consume a negative amount.
 
 use proptest::prelude::*;
 use xiezuo::model::engine::{step, Scratch};
@@ -55,6 +59,7 @@ proptest! {
         let cfg = small(o);
         let streams = Streams::new(cfg.seed);
         let mut w = World::new(&cfg, &streams);
+        xiezuo::model::engine::burn_in(&mut w, &cfg, &streams);
         let workers0: u64 = w.households.iter().map(|h| h.workers as u64).sum();
         let n0 = w.households.len();
         let mut scratch = Scratch::default();
@@ -71,6 +76,21 @@ proptest! {
                 let kept = k + rs.project_pipeline + rs.dividend_pool;
                 prop_assert!((books - kept).abs() <= 1e-6 * scale, "region {r}: firm account {books} vs capital+pipeline+pool {kept}");
                 prop_assert!(w.ledger.balance(Account::Reserve(r)) >= -1e-6 * scale);
+                // Households' account is their savings, and they consumed a non-negative amount.
+                let savings: f64 = w.households[rs.range.clone()].iter().map(|h| h.savings as f64).sum::<f64>() * cfg.regions[r].weight;
+                let hh = w.ledger.balance(Account::Households(r));
+                prop_assert!((hh - savings).abs() <= 1e-6 * scale, "region {r}: households' account {hh} vs savings {savings}");
+                prop_assert!(rs.consumption >= -1e-6 * scale, "region {r}: consumption {}", rs.consumption);
+                // The social pool is its two funds.
+                let pool = w.ledger.balance(Account::SocialPool(r));
+                prop_assert!((pool - rs.social_cash_fund - rs.health_fund).abs() <= 1e-6 * scale, "region {r}: social pool {pool} vs funds");
+                prop_assert!(rs.debt >= 0.0);
+            }
+            // Only external accounts may be overdrawn: nothing inside the model creates money.
+            for a in w.ledger.accounts() {
+                if !a.is_external() {
+                    prop_assert!(w.ledger.balance(a) >= -1e-6 * scale, "internal account {a:?} overdrawn: {}", w.ledger.balance(a));
+                }
             }
             // People: nobody appears or disappears; every worker is in exactly one place.
             prop_assert_eq!(w.households.len(), n0);

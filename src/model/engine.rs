@@ -82,8 +82,9 @@ pub fn step(
         }
     }
 
-    // 11. Structural changes at the tick boundary.
+    // 11. Structural changes at the tick boundary; households consume; treasuries borrow.
     firm::apply_changes(world, cfg);
+    settle_tick(world);
 
     // 12. Report measures, flows and link state.
     report(world, cfg, t, scratch, rec);
@@ -168,6 +169,20 @@ pub fn register_after_burn_in(world: &mut World, cfg: &Config) {
     }
     if cfg.calendar.burn_in > 0 {
         world.recount_registration(cfg, 0);
+    }
+    // Households' savings at tick 0 enter the books as wealth from the rest of the economy.
+    for (ri, rs) in world.regions.iter().enumerate() {
+        let w = cfg.regions[ri].weight;
+        let savings: f64 = world.households[rs.range.clone()]
+            .iter()
+            .map(|h| h.savings as f64)
+            .sum::<f64>()
+            * w;
+        let hh = Account::Households(ri);
+        let have = world.ledger.balance(hh);
+        world
+            .ledger
+            .transfer(Account::Economy(ri), hh, savings - have);
     }
 }
 
@@ -292,10 +307,14 @@ fn set_rates(world: &mut World, cfg: &Config) {
             p_train: frac(training_places, a.train_eligible),
             transfer: per_hh(rs.transfer_budget, a.eligible_next),
             social_cash: per_hh(rs.social_cash_budget, a.at_risk_next),
+            // Cover what the health fund can pay of last tick's claims; with no claims last
+            // tick, full cover if the fund has money (any excess is paid by the treasury).
             health_cover: if a.medical_claims > 0.0 {
-                frac(rs.health_budget, a.medical_claims)
-            } else {
+                frac(rs.health_fund, a.medical_claims)
+            } else if rs.health_fund > 0.0 {
                 1.0
+            } else {
+                0.0
             },
             dividend: per_hh(rs.dividend_pool, a.members_next),
             reserve_ratio,
@@ -314,27 +333,39 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         let c = a.components;
         let l = &mut world.ledger;
         let hh = Account::Households(ri);
-        l.transfer(Account::Production(ri), hh, c[0]);
+        l.transfer(Account::Economy(ri), hh, c[0]);
         // Wages (c[2]) are settled by firms in `firm::produce`, except in a region with no
         // labour demand left, where the last tick's jobs are paid out of local production.
         if rs.job_demand <= 0.0 {
-            l.transfer(Account::Production(ri), hh, c[2]);
+            l.transfer(Account::Economy(ri), hh, c[2]);
         }
         l.transfer(Account::WestGov(ri), hh, c[3]);
         l.transfer(Account::WestGov(ri), hh, c[5]);
         l.transfer(Account::Firms(ri), hh, c[6]);
         rs.dividend_pool -= c[6];
         l.transfer(Account::SocialPool(ri), hh, c[7]);
+        rs.social_cash_fund -= c[7];
         rs.social_cash_budget = 0.0;
         l.transfer(Account::Reserve(ri), hh, c[8]);
+        // Medical care: covered part from the social pool's health services, rest by households.
+        l.transfer(Account::SocialPool(ri), Account::Medical, a.medical_covered);
+        l.transfer(hh, Account::Medical, a.medical - a.medical_covered);
+        rs.health_fund -= a.medical_covered;
+        // Funds that paid more than they held (help was promised on last tick's counts) are
+        // made good by the region's treasury, which borrows at the tick's end if it must.
+        for (fund, part) in [
+            (&mut rs.social_cash_fund, Account::SocialPool(ri)),
+            (&mut rs.health_fund, Account::SocialPool(ri)),
+        ] {
+            if *fund < 0.0 {
+                l.transfer(Account::Treasury(ri), part, -*fund);
+                *fund = 0.0;
+            }
+        }
         let res = l.balance(Account::Reserve(ri));
         if res < 0.0 {
             l.transfer(Account::Treasury(ri), Account::Reserve(ri), -res);
         }
-        // Medical care: covered part from the social pool's health services, rest by households.
-        l.transfer(Account::SocialPool(ri), Account::Medical, a.medical_covered);
-        l.transfer(hh, Account::Medical, a.medical - a.medical_covered);
-        rs.health_budget = (rs.health_budget - a.medical_covered).max(0.0);
         // Training: cost of places used, split between western and eastern funding.
         let places = rs.west_training_places + rs.east_training_places;
         let cost = a.trained * cfg.policy.training_cost;
@@ -344,6 +375,12 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
             0.0
         };
         l.transfer(Account::WestGov(ri), Account::Services, cost * west_part);
+        // Posts, transfers and training are paid whatever the aid fund holds (posts end
+        // only gradually): the treasury makes good an overdrawn fund.
+        let wg = l.balance(Account::WestGov(ri));
+        if wg < 0.0 {
+            l.transfer(Account::Treasury(ri), Account::WestGov(ri), -wg);
+        }
         // Products, remittances and labour along links.
         let farm_sales = c[0] * rs.market_reach;
         let mut east_share_total = 0.0;
@@ -386,12 +423,35 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
             world.flows.add(li, Channel::Returns, a.returned * s);
             world.flows.add(li, Channel::MigrantStock, a.migrants * s);
             world.flows.add(li, Channel::Remittances, c[4] * s);
-            l.transfer(Account::Production(e), hh, c[4] * s);
+            l.transfer(Account::Economy(e), hh, c[4] * s);
         }
         // Remittances not attributable to a link (no partner) come from the east at large,
         // booked against the region's own production account.
-        l.transfer(Account::Production(ri), hh, c[4] * (1.0 - east_share_total));
+        l.transfer(Account::Economy(ri), hh, c[4] * (1.0 - east_share_total));
         // Procurement budget not used returns to the eastern governments implicitly (never paid).
+    }
+}
+
+/// End of the tick's money: households consume what they neither saved nor paid for medical
+/// care (their account then holds exactly their savings); a treasury that ends the tick
+/// overdrawn borrows the deficit from the centre (its debt grows), and one with money and
+/// debt repays what it can.
+fn settle_tick(world: &mut World) {
+    for ri in 0..world.regions.len() {
+        let rs = &mut world.regions[ri];
+        let l = &mut world.ledger;
+        let hh = Account::Households(ri);
+        rs.consumption = l.balance(hh) - rs.acc.savings;
+        l.transfer(hh, Account::Economy(ri), rs.consumption);
+        let tr = l.balance(Account::Treasury(ri));
+        if tr < 0.0 {
+            l.transfer(Account::Centre, Account::Treasury(ri), -tr);
+            rs.debt -= tr;
+        } else if rs.debt > 0.0 {
+            let repay = tr.min(rs.debt);
+            l.transfer(Account::Treasury(ri), Account::Centre, repay);
+            rs.debt -= repay;
+        }
     }
 }
 
@@ -472,4 +532,5 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
             },
         );
     }
+    rec.accounts(t, &world.ledger);
 }

@@ -1,11 +1,16 @@
 //! Double-entry money accounts: every yuan that moves in the model moves between two of them.
 //!
 //! Amounts are real-scale yuan (simulated household amounts times the region's weight).
-//! Balances of *source* accounts (production, eastern treasuries) go negative as they pay
-//! out; *sink* accounts (leakage, depreciation, medical care) accumulate. The sum of all
-//! balances is zero by construction; the conservation tests check that the stocks the
-//! model keeps elsewhere (government funds, firm capital, reserve funds) equal the ledger
-//! balances of their accounts.
+//! Accounts are *internal* (the agents' own money: households' savings, firms, western
+//! governments' funds, treasuries, social pools, reserve funds) or *external* (the parts of
+//! the world the model does not simulate, where money comes from or goes to: the rest of the
+//! economy, the central government, eastern public budgets, donors and investors, and the
+//! sinks for services, medical care, depreciation, leakage and failed projects). Only
+//! external accounts may create or absorb money: an internal balance never ends a tick below
+//! zero (a treasury short of money borrows from the centre, a documented flow), so money
+//! cannot appear from nowhere inside the model. The sum of all balances is zero by
+//! construction; the conservation tests check both rules, and that the stocks the model keeps
+//! elsewhere (households' savings, firm capital, funds) equal the ledger balances.
 
 /// Kinds of account. Regional kinds are instantiated once per region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,7 +21,7 @@ pub enum Account {
     WestGov(usize),
     /// A region's own treasury (pays firm incentives and covers reserve deficits).
     Treasury(usize),
-    /// Households of a region (their income).
+    /// Households of a region: their savings (income in, consumption and medical costs out).
     Households(usize),
     /// Social organisations of an eastern region (donations).
     Social(usize),
@@ -28,8 +33,14 @@ pub enum Account {
     Firms(usize),
     /// Owners of eastern firms, by eastern region (investment out, profits back).
     EastOwners(usize),
-    /// Output created in a region (farm output, firm value added, migrant wages earned there).
-    Production(usize),
+    /// The rest of the economy as seen from a region (external): buyers of its farm produce
+    /// and firms' output outside the modelled channels, sellers of what its households
+    /// consume, employers of its own migrants (for an eastern region: of the migrants it
+    /// hosts), and the source of the households' initial wealth.
+    Economy(usize),
+    /// The central government (external): lends to treasuries that would otherwise end a
+    /// tick overdrawn.
+    Centre,
     /// Diverted and misused aid.
     Leakage,
     /// Funds sunk in failed projects.
@@ -43,7 +54,66 @@ pub enum Account {
 }
 
 const REGIONAL: usize = 10;
-const GLOBAL: usize = 5;
+const GLOBAL: usize = 6;
+
+impl Account {
+    /// Whether the account stands for a part of the world outside the model (a documented
+    /// source or sink of money) rather than for agents' own money.
+    pub fn is_external(self) -> bool {
+        matches!(
+            self,
+            Account::EastGov(_)
+                | Account::Social(_)
+                | Account::EastOwners(_)
+                | Account::Economy(_)
+                | Account::Centre
+                | Account::Leakage
+                | Account::FailedProjects
+                | Account::Services
+                | Account::Depreciation
+                | Account::Medical
+        )
+    }
+
+    /// Name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Account::EastGov(_) => "east_gov",
+            Account::WestGov(_) => "west_gov",
+            Account::Treasury(_) => "treasury",
+            Account::Households(_) => "households",
+            Account::Social(_) => "social",
+            Account::SocialPool(_) => "social_pool",
+            Account::Reserve(_) => "reserve",
+            Account::Firms(_) => "firms",
+            Account::EastOwners(_) => "east_owners",
+            Account::Economy(_) => "economy",
+            Account::Centre => "centre",
+            Account::Leakage => "leakage",
+            Account::FailedProjects => "failed_projects",
+            Account::Services => "services",
+            Account::Depreciation => "depreciation",
+            Account::Medical => "medical",
+        }
+    }
+
+    /// The region of a regional account.
+    pub fn region(self) -> Option<usize> {
+        match self {
+            Account::EastGov(i)
+            | Account::WestGov(i)
+            | Account::Treasury(i)
+            | Account::Households(i)
+            | Account::Social(i)
+            | Account::SocialPool(i)
+            | Account::Reserve(i)
+            | Account::Firms(i)
+            | Account::EastOwners(i)
+            | Account::Economy(i) => Some(i),
+            _ => None,
+        }
+    }
+}
 
 /// The accounts of one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,12 +143,13 @@ impl Ledger {
             Account::Reserve(i) => 6 * r + i,
             Account::Firms(i) => 7 * r + i,
             Account::EastOwners(i) => 8 * r + i,
-            Account::Production(i) => 9 * r + i,
+            Account::Economy(i) => 9 * r + i,
             Account::Leakage => REGIONAL * r,
             Account::FailedProjects => REGIONAL * r + 1,
             Account::Services => REGIONAL * r + 2,
             Account::Depreciation => REGIONAL * r + 3,
             Account::Medical => REGIONAL * r + 4,
+            Account::Centre => REGIONAL * r + 5,
         }
     }
 
@@ -98,6 +169,33 @@ impl Ledger {
     /// Sum of all balances (zero up to rounding).
     pub fn total(&self) -> f64 {
         self.bal.iter().sum()
+    }
+
+    /// Every account of the ledger, regional ones region by region in kind order, then the
+    /// global ones.
+    pub fn accounts(&self) -> impl Iterator<Item = Account> + '_ {
+        let kinds: [fn(usize) -> Account; REGIONAL] = [
+            Account::EastGov,
+            Account::WestGov,
+            Account::Treasury,
+            Account::Households,
+            Account::Social,
+            Account::SocialPool,
+            Account::Reserve,
+            Account::Firms,
+            Account::EastOwners,
+            Account::Economy,
+        ];
+        (0..self.regions)
+            .flat_map(move |r| kinds.into_iter().map(move |k| k(r)))
+            .chain([
+                Account::Centre,
+                Account::Leakage,
+                Account::FailedProjects,
+                Account::Services,
+                Account::Depreciation,
+                Account::Medical,
+            ])
     }
 
     /// Sum of absolute balances (the scale against which rounding is judged).
@@ -134,7 +232,8 @@ mod tests {
             Account::Reserve(3),
             Account::Firms(3),
             Account::EastOwners(3),
-            Account::Production(3),
+            Account::Economy(3),
+            Account::Centre,
             Account::Leakage,
             Account::FailedProjects,
             Account::Services,
@@ -145,5 +244,11 @@ mod tests {
         idx.sort();
         idx.dedup();
         assert_eq!(idx.len(), all.len());
+        // `accounts` lists each index once.
+        let mut every: Vec<usize> = l.accounts().map(|a| l.idx(a)).collect();
+        assert_eq!(every.len(), 4 * REGIONAL + GLOBAL);
+        every.sort();
+        every.dedup();
+        assert_eq!(every.len(), 4 * REGIONAL + GLOBAL);
     }
 }

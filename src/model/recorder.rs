@@ -3,6 +3,7 @@
 
 use crate::model::agents::household::Household;
 use crate::model::flows::Channel;
+use crate::model::ledger::Ledger;
 use crate::model::metrics::{Measures, Scope, SystemMeasures};
 use crate::model::time::Tick;
 
@@ -30,6 +31,8 @@ pub trait Recorder {
     fn flow(&mut self, _t: Tick, _link: usize, _channel: Channel, _amount: f64) {}
     /// Link-level report at tick `t`.
     fn link(&mut self, _t: Tick, _link: usize, _r: &LinkReport) {}
+    /// The accounts at the end of tick `t`, once per tick after every transfer.
+    fn accounts(&mut self, _t: Tick, _ledger: &Ledger) {}
     /// Whether the recorder wants the yearly household panel (called once per year end).
     fn wants_panel(&self) -> bool {
         false

@@ -52,10 +52,19 @@ pub struct RegionState {
     pub west_training_places: f64,
     /// Training places this tick funded by eastern partners (real).
     pub east_training_places: f64,
-    /// Social cash budget this tick (real yuan).
+    /// Social cash budget this tick (real yuan): this tick's cash donations plus a
+    /// `1/tpy` share of the cash fund carried from earlier ticks.
     pub social_cash_budget: f64,
-    /// Health-service budget available (real yuan).
-    pub health_budget: f64,
+    /// Part of `SocialPool` for cash help (real yuan).
+    pub social_cash_fund: f64,
+    /// Part of `SocialPool` for health services (real yuan).
+    pub health_fund: f64,
+    /// The treasury's debt to the centre: the sum of what it borrowed to end ticks with a
+    /// non-negative balance (real yuan).
+    pub debt: f64,
+    /// Households' consumption this tick: income less medical costs paid and savings added
+    /// (real yuan).
+    pub consumption: f64,
     /// Procurement budget this tick (real yuan).
     pub procurement_budget: f64,
     /// Effective market-channel reach this tick in \[0,1\].
@@ -249,13 +258,14 @@ impl World {
             .collect();
         let mut ledger = Ledger::new(cfg.regions.len());
         for (ri, _) in cfg.regions.iter().enumerate() {
-            // Local firm capital is owned locally: it enters the books from the region's treasury.
+            // Local firm capital is initial wealth: it enters the books from the rest of the
+            // economy (the local sector's owners), like households' initial savings.
             let k: f64 = (0..firms.len())
                 .filter(|&i| firms.region[i] as usize == ri)
                 .map(|i| firms.capital[i])
                 .sum();
             ledger.transfer(
-                crate::model::ledger::Account::Treasury(ri),
+                crate::model::ledger::Account::Economy(ri),
                 crate::model::ledger::Account::Firms(ri),
                 k,
             );

@@ -4,6 +4,7 @@
 use crate::model::agents::household::Household;
 use crate::model::config::{Config, Side};
 use crate::model::flows::Channel;
+use crate::model::ledger::{Account, Ledger};
 use crate::model::metrics::{Measures, Scope, SystemMeasures};
 use crate::model::recorder::{LinkReport, Recorder};
 use crate::model::time::Tick;
@@ -47,6 +48,17 @@ pub struct LinkRows {
     pub r: Vec<LinkReport>,
 }
 
+/// Collected account balances (one row per tick and account).
+#[derive(Debug, Default, Clone)]
+pub struct AccountRows {
+    /// Tick.
+    pub tick: Vec<u32>,
+    /// Account.
+    pub account: Vec<Account>,
+    /// Balance at the end of the tick (real yuan).
+    pub balance: Vec<f64>,
+}
+
 /// Collected yearly household panel.
 #[derive(Debug, Default, Clone)]
 pub struct PanelRows {
@@ -79,6 +91,8 @@ pub struct TableRecorder {
     pub flows: FlowRows,
     /// Link rows.
     pub links: LinkRows,
+    /// Account balances, every tick.
+    pub accounts: AccountRows,
     /// Panel rows (only when `panel` is on).
     pub panel_rows: PanelRows,
     /// Whether to collect the household panel.
@@ -131,6 +145,14 @@ impl Recorder for TableRecorder {
         self.links.tick.push(t);
         self.links.link.push(link as u32);
         self.links.r.push(*r);
+    }
+
+    fn accounts(&mut self, t: Tick, ledger: &Ledger) {
+        for a in ledger.accounts() {
+            self.accounts.tick.push(t);
+            self.accounts.account.push(a);
+            self.accounts.balance.push(ledger.balance(a));
+        }
     }
 
     fn wants_panel(&self) -> bool {

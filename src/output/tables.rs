@@ -10,7 +10,7 @@ use crate::model::metrics::{Measures, SystemMeasures};
 use crate::model::recorder::LinkReport;
 use crate::model::time::YearMonth;
 use crate::output::compare::CompareRow;
-use crate::output::recorder::{FlowRows, LinkRows, MetricsRows, PanelRows};
+use crate::output::recorder::{AccountRows, FlowRows, LinkRows, MetricsRows, PanelRows};
 
 /// Days since 1970-01-01 of the first day of a month (proleptic Gregorian).
 pub fn days_since_epoch(ym: YearMonth) -> i32 {
@@ -248,6 +248,55 @@ pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
         Column::new("ticks_per_year".into(), vec![tpy; rows.tick.len()]),
     ])
 }
+/// Builds the accounts table: every account's balance at the end of every tick and its
+/// change over the tick (NaN on the first tick), with whether it is external (a documented
+/// source or sink of money outside the model) and its region (empty for global accounts).
+pub fn accounts_frame(cfg: &Config, rows: &AccountRows) -> PolarsResult<DataFrame> {
+    let n = rows.tick.len();
+    let per_tick = rows
+        .tick
+        .iter()
+        .take_while(|&&t| Some(&t) == rows.tick.first())
+        .count();
+    let change: Vec<f64> = (0..n)
+        .map(|i| {
+            if i >= per_tick {
+                rows.balance[i] - rows.balance[i - per_tick]
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let region: Vec<&str> = rows
+        .account
+        .iter()
+        .map(|a| {
+            a.region()
+                .and_then(|r| cfg.regions.get(r))
+                .map(|r| r.name.as_str())
+                .unwrap_or("")
+        })
+        .collect();
+    DataFrame::new_infer_height(vec![
+        Column::new("tick".into(), rows.tick.clone()),
+        date_col("date", cfg, &rows.tick),
+        Column::new(
+            "account".into(),
+            rows.account.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new("region".into(), region),
+        Column::new(
+            "external".into(),
+            rows.account
+                .iter()
+                .map(|a| a.is_external())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("balance".into(), rows.balance.clone()),
+        Column::new("change".into(), change),
+    ])
+}
+
 /// Builds the comparison table (one row per year and measure).
 pub fn compare_frame(rows: &[CompareRow], a: &str, b: &str) -> PolarsResult<DataFrame> {
     let f = |g: &dyn Fn(&CompareRow) -> f64| rows.iter().map(g).collect::<Vec<f64>>();

@@ -194,7 +194,7 @@ pub fn produce(world: &mut World, cfg: &Config) {
             0.0
         };
         let l = &mut world.ledger;
-        l.transfer(Account::Production(r), Account::Firms(r), va);
+        l.transfer(Account::Economy(r), Account::Firms(r), va);
         l.transfer(Account::Firms(r), Account::Depreciation, depreciation);
         l.transfer(Account::Treasury(r), Account::Firms(r), incentive);
         // Wages were paid to households in the household phase; settle them here.

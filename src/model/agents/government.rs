@@ -174,8 +174,10 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
 /// for health services, the rest as cash help to households at risk (002, 000).
 pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
+    // This tick's cash budget: its cash donations plus 1/tpy of the cash carried from
+    // earlier ticks (unspent help comes back, ODD §9.6); health donations join the health fund.
     for rs in world.regions.iter_mut() {
-        rs.social_cash_budget = 0.0;
+        rs.social_cash_budget = rs.social_cash_fund / tpy;
     }
     for (li, link) in cfg.links.iter().enumerate() {
         if !link.active(t) {
@@ -189,8 +191,10 @@ pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: T
         );
         world.flows.add(li, Channel::Donations, amount);
         let rs = &mut world.regions[link.west];
-        rs.health_budget += amount * cfg.social.health_share;
-        rs.social_cash_budget += amount * (1.0 - cfg.social.health_share);
+        let cash = amount * (1.0 - cfg.social.health_share);
+        rs.health_fund += amount - cash;
+        rs.social_cash_fund += cash;
+        rs.social_cash_budget += cash;
     }
 }
 

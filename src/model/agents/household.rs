@@ -473,10 +473,14 @@ fn tick_income(
     let line_tick = p.line * h.size as f32 / p.tpy as f32;
     let mut net = gross - from_income;
     let mut topup = 0.0;
-    if shocks.shocked && net < line_tick && r.reserve_ratio > 0.0 {
+    // Claims on the reserve fund are counted whether or not it pays this tick, so that the
+    // fund knows what it faces (ODD §7.5, `reserve_ratio`).
+    if shocks.shocked && net < line_tick {
         acc.reserve_claims += (line_tick - net) as f64;
-        topup = r.reserve_ratio * (line_tick - net);
-        net += topup;
+        if r.reserve_ratio > 0.0 {
+            topup = r.reserve_ratio * (line_tick - net);
+            net += topup;
+        }
     }
     if net > line_tick {
         h.savings += p.saving_rate * (net - line_tick);
