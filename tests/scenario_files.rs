@@ -189,7 +189,7 @@ fn same_identity_overrides_key_by_key() {
     assert_eq!(c.regions[0].wage, 24000.0, "other region keys kept");
     assert_eq!(c.shocks.len(), 2);
     assert_eq!(c.shocks[0].severity, 0.5);
-    assert_eq!(c.shocks[0].duration, 6, "months kept");
+    assert_eq!(c.shocks[0].months, 6, "months kept");
 }
 
 #[test]

@@ -245,10 +245,14 @@ impl ShockKind {
 pub struct Shock {
     /// What kind of shock.
     pub kind: ShockKind,
-    /// First tick of the shock.
+    /// First tick the shock touches.
     pub start: Tick,
-    /// Duration in ticks (≥ 1).
-    pub duration: Tick,
+    /// First month of the shock, counted from the calendar's start month.
+    pub start_month: u32,
+    /// Length in months (≥ 1).
+    pub months: u32,
+    /// Months per tick of the calendar.
+    pub months_per_tick: u32,
     /// Severity in \[0,1\].
     pub severity: f64,
     /// Regions hit (indices); all western regions when the scenario gives none.
@@ -256,9 +260,23 @@ pub struct Shock {
 }
 
 impl Shock {
-    /// Whether the shock is on at tick `t`.
+    /// The share of tick `t`'s months the shock covers, in \[0,1\]: a shock of a few
+    /// months hits a yearly tick with that share of its severity, so that its effect does
+    /// not depend on the tick length (ODD §7.3.1).
+    pub fn coverage(&self, t: Tick) -> f64 {
+        let mpt = self.months_per_tick as u64;
+        let (a, b) = (t as u64 * mpt, (t as u64 + 1) * mpt);
+        let (s, e) = (
+            self.start_month as u64,
+            self.start_month as u64 + self.months as u64,
+        );
+        let overlap = b.min(e).saturating_sub(a.max(s));
+        overlap as f64 / mpt as f64
+    }
+
+    /// Whether the shock touches tick `t`.
     pub fn on(&self, t: Tick) -> bool {
-        t >= self.start && t < self.start.saturating_add(self.duration)
+        self.coverage(t) > 0.0
     }
 }
 

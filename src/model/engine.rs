@@ -40,8 +40,14 @@ pub fn step(
         rs.pandemic = 0.0;
         rs.price_collapse = 0.0;
         rs.disaster = 0.0;
+        rs.disaster_cover = 0.0;
     }
-    for s in cfg.shocks.iter().filter(|s| s.on(t)) {
+    for s in cfg.shocks.iter() {
+        // A shock covering part of a tick's months hits with that share of its severity.
+        let coverage = s.coverage(t);
+        if coverage <= 0.0 {
+            continue;
+        }
         for &r in &s.regions {
             let rs = &mut world.regions[r];
             let slot = match s.kind {
@@ -49,7 +55,10 @@ pub fn step(
                 ShockKind::PriceCollapse => &mut rs.price_collapse,
                 ShockKind::Disaster => &mut rs.disaster,
             };
-            *slot = (*slot + s.severity).min(1.0);
+            *slot = (*slot + s.severity * coverage).min(1.0);
+            if s.kind == ShockKind::Disaster {
+                rs.disaster_cover = rs.disaster_cover.max(coverage);
+            }
         }
     }
 
@@ -200,13 +209,16 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         memory_weight: (1.0 / (cfg.poverty.memory_years * tpy as f64)).min(1.0) as f32,
         support_ticks: (cfg.policy.support_years_after_exit * tpy as f64).round() as u32,
         p_ill: cal.per_tick_prob(hp.illness_prob) as f32,
-        ill_ticks: (hp.illness_months / cal.step.months() as f64)
-            .round()
-            .clamp(1.0, 255.0) as u8,
+        // Fractional: an illness covers the same months whatever the tick length (§7.4 step 9).
+        ill_len: (hp.illness_months / cal.step.months() as f64).min(254.0) as f32,
         ill_cost: hp.illness_cost as f32,
         p_disaster: cal.per_tick_prob(hp.disaster_prob) as f32,
         disaster_loss: hp.disaster_loss as f32,
-        noise: (hp.income_noise * (tpy as f64).sqrt()) as f32,
+        // Per-tick log sd such that a year's sum of the tick shocks has the coefficient of
+        // variation `income_noise` whatever the tick length: e^{σ²} − 1 = tpy · c².
+        noise: (1.0 + tpy as f64 * hp.income_noise * hp.income_noise)
+            .ln()
+            .sqrt() as f32,
         saving_rate: hp.saving_rate as f32,
         dependency: hp.dependency as f32,
         effort_adjust: (1.0 - (1.0 - hp.effort_adjust).powf(1.0 / tpy as f64)) as f32,
@@ -267,15 +279,20 @@ fn set_rates(world: &mut World, cfg: &Config) {
         let infra_gain = mp.infra_farm_effect * (rs.infrastructure - p.infrastructure);
         let transport = p.transport_cost * (1.0 - 0.5 * rs.infrastructure);
         let price = 1.0 + rs.market_reach * (mp.east_premium - transport).max(0.0);
-        let growth = (1.0 + p.growth).powf(world_tick as f64 / tpy);
+        // Growth to the middle of the tick, so that a tick's level is its average whatever
+        // the tick length.
+        let growth = (1.0 + p.growth).powf((world_tick as f64 + 0.5) / tpy);
         let farm_mult = growth
             * (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index)
             * price
             * (1.0 - rs.price_collapse);
         // Local jobs: vacancies over skill×effort-weighted seekers.
-        let vacancies = (rs.job_demand - a.local).max(0.0);
-        let excess = (a.local - rs.job_demand).max(0.0);
+        // Vacancies include the jobs this tick's separations will free, so that a worker
+        // who loses a job can be rehired within the tick (the lag is then one matching round,
+        // not one tick, whatever the tick length).
         let sep = cal.per_tick_prob(hp.job_separation);
+        let vacancies = (rs.job_demand - a.local * (1.0 - sep)).max(0.0);
+        let excess = (a.local - rs.job_demand).max(0.0);
         // Labour cooperation: openings are demand not yet filled by the migrant stock.
         let coop_demand = rs.coop_labour_demand * (1.0 - rs.pandemic);
         let openings = (coop_demand - rs.coop_migrants).max(0.0);
@@ -319,6 +336,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
             dividend: per_hh(rs.dividend_pool, a.members_next),
             reserve_ratio,
             common_disaster: (1.0 - rs.disaster) as f32,
+            common_disaster_cover: rs.disaster_cover as f32,
         };
     }
 }

@@ -461,9 +461,9 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Effort lost to dependency on transfers (等、靠、要)"),
     share("households.effort_adjust", 0.5, "share of the gap per year")
         .doc("Speed at which effort adjusts toward its target"),
-    num("households.income_noise", 0.25, "scale: log sd per tick is this · √tpy (§7.1)")
+    num("households.income_noise", 0.25, "coefficient of variation of a year's sum (§7.1)")
         .range(0.0, 2.0)
-        .doc("Transitory farm-income shock; about the coefficient of variation of a year's farm income (§9.5)"),
+        .doc("Transitory farm-income shock"),
     share("households.illness_prob", 0.08, "per household-year").doc("Serious illness"),
     num("households.illness_cost", 0.3, "× annual household income")
         .range(0.0, 10.0)

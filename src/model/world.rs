@@ -75,6 +75,8 @@ pub struct RegionState {
     pub price_collapse: f64,
     /// Common-disaster severity this tick.
     pub disaster: f64,
+    /// Share of this tick's months under a common disaster, the largest over the shocks.
+    pub disaster_cover: f64,
     /// The household-phase rates for this tick.
     pub rates: Rates,
     /// This tick's household accumulator at real scale (last tick's before the household phase).
@@ -432,6 +434,8 @@ fn init_household(
         posts: 0,
         sick_ticks: 0,
         disaster_ticks: 0,
+        sick_end: 0,
+        disaster_end: 0,
         status: if poor {
             status::POOR
         } else {

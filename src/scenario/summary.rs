@@ -91,8 +91,8 @@ pub fn describe(l: &Loaded) -> String {
         let _ = writeln!(
             s,
             "  {kind:<14}  from {}, {} months, severity {}, regions {}",
-            cal.date(sh.start),
-            sh.duration * cal.step.months(),
+            crate::model::time::YearMonth::from_index(cal.start.index() + sh.start_month as i64),
+            sh.months,
             sh.severity,
             names.join(", ")
         );

@@ -603,10 +603,13 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
                 .map(|(j, n)| find(&format!("shock[{i}].regions[{j}]"), n, None))
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let start_month = (c.date(&k("start"), &s.start)?.index() - calendar.start.index()) as u32;
         shocks.push(Shock {
             kind: s.kind,
             start,
-            duration: s.months.div_ceil(step.months()),
+            start_month,
+            months: s.months,
+            months_per_tick: step.months(),
             severity: s.severity,
             regions,
         });

@@ -134,7 +134,8 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     } else {
         0.0
     };
-    let growth = (1.0 + p.growth).powf(world.tick as f64 / cfg.calendar.ticks_per_year() as f64);
+    let growth =
+        (1.0 + p.growth).powf((world.tick as f64 + 0.5) / cfg.calendar.ticks_per_year() as f64);
     let r = return_rate(
         fill,
         region_productivity(world, cfg, r),

@@ -79,6 +79,10 @@ pub struct Household {
     pub sick_ticks: u8,
     /// Ticks of disaster-reduced farm output left.
     pub disaster_ticks: u8,
+    /// Share of the last illness tick that is still ill, × 255 (ODD §7.4 step 9).
+    pub sick_end: u8,
+    /// Share of the last disaster tick that is still hit, × 255 (ODD §7.4 step 10).
+    pub disaster_end: u8,
     /// Poverty status (see [`status`]).
     pub status: u8,
     /// Flags (see [`flags`]).
@@ -135,6 +139,8 @@ pub struct Rates {
     pub reserve_ratio: f32,
     /// Multiplier on farm output from a common disaster (1 = none).
     pub common_disaster: f32,
+    /// Share of the tick under a common disaster, in \[0,1\].
+    pub common_disaster_cover: f32,
 }
 
 /// Parameters of the household step that do not vary by region.
@@ -156,8 +162,8 @@ pub struct StepParams {
     pub support_ticks: u32,
     /// Per-tick illness probability.
     pub p_ill: f32,
-    /// Illness length in ticks.
-    pub ill_ticks: u8,
+    /// Illness length in ticks, `illness_months / months per tick` (fractional).
+    pub ill_len: f32,
     /// Medical cost as a share of annual household income.
     pub ill_cost: f32,
     /// Per-tick idiosyncratic disaster probability.
@@ -244,6 +250,9 @@ struct Start {
     at_risk: bool,
     /// Member of the collective (`M`, EVER_POOR).
     member: bool,
+    /// Net income of the other `tpy − 1` ticks of the trailing year, household total: with
+    /// this tick's net income they make the year the reserve fund judges.
+    rest: f32,
 }
 
 /// Workers who moved in the labour transitions of this tick.
@@ -252,7 +261,37 @@ struct Moves {
     placed: u8,
     migrated: u8,
     returned: u8,
+    hired: u8,
+    posted: u8,
+    lost: u8,
+    posts_lost: u8,
     trained: bool,
+}
+
+impl Moves {
+    /// Worker-ticks in each state this tick: moves happen on average at mid-tick, so a
+    /// worker who moved counts half in the old state and half in the new (ODD §7.4 step 15).
+    /// Returns (farm, local, migrants, posts), summing to the household's workers.
+    #[inline(always)]
+    fn worker_ticks(&self, h: &Household) -> (f32, f32, f32, f32) {
+        let (placed, migrated, returned) = (
+            self.placed as f32,
+            self.migrated as f32,
+            self.returned as f32,
+        );
+        let (hired, posted, lost, posts_lost) = (
+            self.hired as f32,
+            self.posted as f32,
+            self.lost as f32,
+            self.posts_lost as f32,
+        );
+        let local = h.local as f32 + 0.5 * (lost - hired);
+        let migrants = h.migrants as f32 + 0.5 * (returned - placed - migrated);
+        let posts = h.posts as f32 + 0.5 * (posts_lost - posted);
+        let farm = h.farm_workers() as f32
+            + 0.5 * (placed + migrated + hired + posted - returned - lost - posts_lost);
+        (farm, local, migrants, posts)
+    }
 }
 
 /// This tick's idiosyncratic shocks.
@@ -262,8 +301,29 @@ struct Shocks {
     medical: f32,
     /// Standard normal draw of the farm-income noise.
     eps: f32,
-    /// Hit by illness or disaster (own or common): the reserve fund may top up.
-    shocked: bool,
+    /// Share of one worker's work lost to illness this tick, in \[0,1\].
+    ill_lost: f32,
+    /// Share of this tick under the household's own disaster, in \[0,1\].
+    disaster_share: f32,
+    /// Share of the tick under illness or disaster (own or common), the largest of the
+    /// three: the reserve fund's claim scales with it.
+    shocked: f32,
+}
+
+/// An episode of `len` ticks (fractional) starting at phase `o` ∈ \[0,1) of this tick
+/// covers `[o, o + len)`: it touches `n = ceil(o + len)` ticks, the first for
+/// `min(o + len, 1) − o` of it, the last (if another) for `q = o + len − (n − 1)`.
+/// Returns `(n, share of the first tick, q × 255 rounded, at least 1)` (ODD §7.4 steps 9–10).
+#[inline(always)]
+fn episode(o: f32, len: f32) -> (u8, f32, u8) {
+    let e = o + len;
+    let n = e.ceil().clamp(1.0, 255.0);
+    let q = e - (n - 1.0);
+    (
+        n as u8,
+        e.min(1.0) - o,
+        (q * 255.0).round().clamp(1.0, 255.0) as u8,
+    )
 }
 
 /// This tick's income, household total, by component.
@@ -318,10 +378,11 @@ pub fn step(
         eligible: eligible(h, p.tick, p.support_ticks),
         at_risk: at_risk(h),
         member: h.flags & flags::EVER_POOR != 0,
+        rest: (h.trailing - ring[(p.tick % p.tpy) as usize]) * h.size as f32,
     };
     let moves = labour_transitions(h, r, p, &start, rng, acc);
     let shocks = idiosyncratic_shocks(h, r, p, rng);
-    let income = tick_income(h, r, p, &start, &shocks, acc);
+    let income = tick_income(h, r, p, &start, &moves, &shocks, acc);
     adjust_effort(h, p, &income);
     let ln_trailing = update_trailing(h, ring, p, income.net);
     let status = poverty_status(h, p, start.was, acc);
@@ -399,6 +460,10 @@ fn labour_transitions(
         placed,
         migrated,
         returned,
+        hired,
+        posted,
+        lost,
+        posts_lost,
         trained,
     }
 }
@@ -414,18 +479,43 @@ fn idiosyncratic_shocks(
 ) -> Shocks {
     let annual_income = h.trailing * h.size as f32;
     let mut medical = 0.0f32;
-    if rng.random::<f32>() < p.p_ill {
-        h.sick_ticks = p.ill_ticks;
+    // Onset phase within the tick: given u < p, u / p is uniform on [0,1), so the draw that
+    // decides the event also places it in the tick (no extra draw).
+    let u: f32 = rng.random();
+    let ill_lost = if u < p.p_ill {
+        let (n, first, end) = episode(u / p.p_ill, p.ill_len);
+        h.sick_ticks = n;
+        h.sick_end = end;
         medical = p.ill_cost * annual_income.max(p.line * h.size as f32);
-    }
-    if rng.random::<f32>() < p.p_disaster {
-        h.disaster_ticks = p.tpy as u8;
-    }
+        first
+    } else if h.sick_ticks == 1 {
+        h.sick_end as f32 / 255.0
+    } else if h.sick_ticks > 1 {
+        1.0
+    } else {
+        0.0
+    };
+    let u: f32 = rng.random();
+    let disaster_share = if u < p.p_disaster {
+        let (n, first, end) = episode(u / p.p_disaster, p.tpy as f32);
+        h.disaster_ticks = n;
+        h.disaster_end = end;
+        first
+    } else if h.disaster_ticks == 1 {
+        h.disaster_end as f32 / 255.0
+    } else if h.disaster_ticks > 1 {
+        1.0
+    } else {
+        0.0
+    };
     let eps: f32 = rng.sample::<f32, _>(StandardNormal);
-    let shocked = h.sick_ticks > 0 || h.disaster_ticks > 0 || r.common_disaster < 1.0;
+    let shocked = ill_lost.max(disaster_share).max(r.common_disaster_cover);
+    h.disaster_ticks = h.disaster_ticks.saturating_sub(1);
     Shocks {
         medical,
         eps,
+        ill_lost,
+        disaster_share,
         shocked,
     }
 }
@@ -438,29 +528,23 @@ fn tick_income(
     r: &Rates,
     p: &StepParams,
     start: &Start,
+    moves: &Moves,
     shocks: &Shocks,
     acc: &mut BlockAcc,
 ) -> Income {
-    let mut farm_workers = h.farm_workers() as f32;
-    let mut local_workers = h.local as f32;
-    if h.sick_ticks > 0 {
-        if farm_workers > 0.0 {
-            farm_workers -= 1.0;
-        } else if local_workers > 0.0 {
-            local_workers -= 1.0;
-        }
-    }
-    let mut farm_mult = r.farm_mult * r.common_disaster;
-    if h.disaster_ticks > 0 {
-        farm_mult *= 1.0 - p.disaster_loss;
-        h.disaster_ticks -= 1;
-    }
+    let (mut farm_workers, mut local_workers, migrants, posts) = moves.worker_ticks(h);
+    // The sick worker is a farm worker if there is one, else a local employee.
+    let from_farm = shocks.ill_lost.min(farm_workers);
+    farm_workers -= from_farm;
+    local_workers = (local_workers - (shocks.ill_lost - from_farm)).max(0.0);
+    let farm_mult =
+        r.farm_mult * r.common_disaster * (1.0 - p.disaster_loss * shocks.disaster_share);
     let noise = (p.noise * shocks.eps - 0.5 * p.noise * p.noise).exp();
     let farm = farm_workers * h.farm_base * h.effort * farm_mult * noise / p.tpy as f32;
     let procurement = farm * r.procurement_rate;
     let wage = local_workers * r.wage * h.skill;
-    let post = h.posts as f32 * r.post_wage;
-    let remit = h.migrants as f32 * r.remittance * h.skill;
+    let post = posts * r.post_wage;
+    let remit = migrants * r.remittance * h.skill;
     let transfer = if start.eligible { r.transfer } else { 0.0 };
     let dividend = if start.member { r.dividend } else { 0.0 };
     let social = if start.at_risk { r.social_cash } else { 0.0 };
@@ -473,12 +557,17 @@ fn tick_income(
     let line_tick = p.line * h.size as f32 / p.tpy as f32;
     let mut net = gross - from_income;
     let mut topup = 0.0;
-    // Claims on the reserve fund are counted whether or not it pays this tick, so that the
-    // fund knows what it faces (ODD §7.5, `reserve_ratio`).
-    if shocks.shocked && net < line_tick {
-        acc.reserve_claims += (line_tick - net) as f64;
+    // The reserve fund judges the trailing year (this tick's net plus the other ticks), and a
+    // shocked tick claims its share of the year's shortfall: `shocked · (line − year) / tpy`,
+    // so that a year's claims do not depend on the tick length (ODD §7.4 step 19). Claims are
+    // counted whether or not the fund pays this tick, so that it knows what it faces.
+    let line_year = p.line * h.size as f32;
+    let year = start.rest + net;
+    if shocks.shocked > 0.0 && year < line_year {
+        let claim = shocks.shocked * (line_year - year) / p.tpy as f32;
+        acc.reserve_claims += claim as f64;
         if r.reserve_ratio > 0.0 {
-            topup = r.reserve_ratio * (line_tick - net);
+            topup = r.reserve_ratio * claim;
             net += topup;
         }
     }
