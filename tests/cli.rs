@@ -115,7 +115,11 @@ fn same_seed_gives_identical_files_across_runs_and_thread_counts() {
     run_into(&b, &["--threads", "1"]);
     run_into(&c, &["--threads", "2"]);
     let (fa, fb, fc) = (files(&a), files(&b), files(&c));
-    assert_eq!(fa.len(), 5, "metrics, flows, links, accounts, households");
+    assert_eq!(
+        fa.len(),
+        6,
+        "metrics, flows, links, markets, accounts, households"
+    );
     assert!(fa == fb, "two runs with the same seed differ");
     assert!(fa == fc, "1 thread and 2 threads differ");
     let d = tmp.path().join("d");

@@ -71,10 +71,10 @@ proptest! {
             prop_assert!(w.ledger.total().abs() <= 1e-9 * scale, "ledger total {}", w.ledger.total());
             // Stocks kept outside the ledger match it.
             for (r, rs) in w.regions.iter().enumerate() {
-                let k: f64 = (0..w.firms.len()).filter(|&i| w.firms.region[i] as usize == r).map(|i| w.firms.capital[i]).sum();
+                let k: f64 = (0..w.firms.len()).filter(|&i| w.firms.region[i] as usize == r).map(|i| w.firms.capital[i] + w.firms.pool[i]).sum();
                 let books = w.ledger.balance(Account::Firms(r));
                 let kept = k + rs.project_pipeline + rs.dividend_pool;
-                prop_assert!((books - kept).abs() <= 1e-6 * scale, "region {r}: firm account {books} vs capital+pipeline+pool {kept}");
+                prop_assert!((books - kept).abs() <= 1e-6 * scale, "region {r}: firm account {books} vs capital+guarantee pools+pipeline+dividend pool {kept}");
                 prop_assert!(w.ledger.balance(Account::Reserve(r)) >= -1e-6 * scale);
                 // Households' account is their savings, and they consumed a non-negative amount.
                 let savings: f64 = w.households[rs.range.clone()].iter().map(|h| h.savings as f64).sum::<f64>() * cfg.regions[r].weight;

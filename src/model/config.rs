@@ -350,6 +350,9 @@ pub struct Policy {
     pub guaranteed_return: f64,
     /// Benefit linkage: share of project profits paid to member villagers as dividends.
     pub dividend_share: f64,
+    /// Share of a collective project's money set aside as its guarantee pool, from which the
+    /// guaranteed return is paid when profit falls short (ODD §7.6.3).
+    pub guarantee_pool: f64,
     /// Whether registered-poor status keeps transfers flowing after exit until re-assessment
     /// ("transition period" support): households stay eligible for this many years after exit.
     pub support_years_after_exit: f64,
@@ -370,6 +373,7 @@ impl Default for Policy {
             project_failure: d("policy.project_failure"),
             guaranteed_return: d("policy.guaranteed_return"),
             dividend_share: d("policy.dividend_share"),
+            guarantee_pool: d("policy.guarantee_pool"),
             support_years_after_exit: d("policy.support_years_after_exit"),
             promised_incentive: d("policy.promised_incentive"),
         }
@@ -444,6 +448,9 @@ pub struct FirmParams {
     pub patience_years: f64,
     /// Logistic slope of the entry decision in the expected-return gap.
     pub entry_slope: f64,
+    /// Eastern investors per link-year who consider a plant on market terms, without
+    /// mobilisation (ODD §7.6.2).
+    pub market_candidates: f64,
     /// Share of eastern firm profits paid to villagers under benefit linkage
     /// (land and asset rents, dividends), when benefit linkage is on
     /// (`policy.dividend_share > 0` or `policy.guaranteed_return > 0`).
@@ -465,6 +472,7 @@ impl Default for FirmParams {
             hurdle_return: d("firms.hurdle_return"),
             patience_years: d("firms.patience_years"),
             entry_slope: d("firms.entry_slope"),
+            market_candidates: d("firms.market_candidates"),
             linked_profit_share: d("firms.linked_profit_share"),
             talent_productivity: d("firms.talent_productivity"),
             infra_productivity: d("firms.infra_productivity"),
@@ -493,12 +501,19 @@ pub struct MarketParams {
     pub secondment_learning: f64,
     /// Annual depreciation of the infrastructure index.
     pub infra_decay: f64,
+    /// Price response of the regional product market to excess demand: `p = max(1, D/S)^η`.
+    pub price_flexibility: f64,
+    /// Demand for a region's firm products added per unit of market reach, as a share of
+    /// the tick-0 demand (e-commerce, brands, quality certification; ODD §7.6.6).
+    pub reach_demand: f64,
 }
 
 impl Default for MarketParams {
     fn default() -> Self {
         MarketParams {
             east_premium: d("market.east_premium"),
+            price_flexibility: d("market.price_flexibility"),
+            reach_demand: d("market.reach_demand"),
             infra_farm_effect: d("market.infra_farm_effect"),
             talent_farm_effect: d("market.talent_farm_effect"),
             talent_half: d("market.talent_half"),

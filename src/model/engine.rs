@@ -8,10 +8,11 @@ use crate::model::accum::BlockAcc;
 use crate::model::agents::household::{self, Rates, StepParams};
 use crate::model::agents::{firm, government};
 use crate::model::config::{Config, ShockKind, Side};
+use crate::model::firms::FirmKind;
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
 use crate::model::metrics::{theil_decomposition, Measures, Scope, SystemMeasures};
-use crate::model::recorder::{LinkReport, Recorder};
+use crate::model::recorder::{LinkReport, MarketReport, Recorder};
 use crate::model::rng::{Purpose, Streams};
 use crate::model::time::Tick;
 use crate::model::world::{World, BLOCK};
@@ -549,6 +550,40 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
                 labour_filled: filled,
             },
         );
+    }
+    for (ri, rs) in world.regions.iter().enumerate() {
+        let mut m = MarketReport {
+            demand: rs.market_demand,
+            supply: rs.market_supply,
+            utilisation: rs.utilisation,
+            price: rs.price,
+            east_entries: rs.east_entries as f64,
+            east_exits: rs.east_exits as f64,
+            coop_entries: rs.coop_entries as f64,
+            coop_exits: rs.coop_exits as f64,
+            guarantee_paid: rs.guarantee_paid,
+            guarantee_unpaid: rs.guarantee_unpaid,
+            local_disinvestment: rs.local_disinvestment,
+            ..MarketReport::default()
+        };
+        for i in 0..f.len() {
+            if f.region[i] as usize != ri {
+                continue;
+            }
+            match f.kind[i] {
+                FirmKind::East => {
+                    m.east_firms += 1.0;
+                    m.east_capital += f.capital[i];
+                }
+                FirmKind::Cooperative => {
+                    m.cooperatives += 1.0;
+                    m.coop_capital += f.capital[i];
+                    m.guarantee_pools += f.pool[i];
+                }
+                FirmKind::Local => m.local_capital += f.capital[i],
+            }
+        }
+        rec.market(t, ri, &m);
     }
     rec.accounts(t, &world.ledger);
 }

@@ -37,8 +37,11 @@ pub struct Firms {
     pub initial_capital: Vec<f64>,
     /// Exponentially weighted annualised return on capital.
     pub avg_return: Vec<f64>,
-    /// Consecutive ticks with `avg_return` below the hurdle.
+    /// Consecutive ticks with `avg_return` below the firm's exit threshold.
     pub low_ticks: Vec<u32>,
+    /// A cooperative's guarantee pool: project money set aside to pay the guaranteed return
+    /// when profit falls short (not invested: it employs no one). 0 for other kinds.
+    pub pool: Vec<f64>,
 }
 
 /// A structural change to apply at the tick boundary.
@@ -54,6 +57,8 @@ pub enum FirmChange {
         kind: FirmKind,
         /// Capital.
         capital: f64,
+        /// Guarantee pool (cooperatives; 0 otherwise).
+        pool: f64,
         /// Expected return at entry (seeds `avg_return`).
         expected_return: f64,
     },
@@ -72,22 +77,25 @@ impl Firms {
         self.region.is_empty()
     }
 
-    /// Appends a firm.
+    /// Appends a firm with `capital` invested and `pool` set aside; its initial capital is
+    /// the sum (what the guaranteed return is owed on).
     pub fn push(
         &mut self,
         region: u16,
         link: u32,
         kind: FirmKind,
         capital: f64,
+        pool: f64,
         expected_return: f64,
     ) {
         self.region.push(region);
         self.link.push(link);
         self.kind.push(kind);
         self.capital.push(capital);
-        self.initial_capital.push(capital);
+        self.initial_capital.push(capital + pool);
         self.avg_return.push(expected_return);
         self.low_ticks.push(0);
+        self.pool.push(pool);
     }
 
     /// Removes the firms whose indices are in `exits` (sorted, unique), keeping order.
@@ -112,7 +120,8 @@ impl Firms {
             capital,
             initial_capital,
             avg_return,
-            low_ticks
+            low_ticks,
+            pool
         );
     }
 }
@@ -125,7 +134,7 @@ mod tests {
     fn remove_keeps_order() {
         let mut f = Firms::default();
         for i in 0..5 {
-            f.push(i, 0, FirmKind::East, i as f64, 0.0);
+            f.push(i, 0, FirmKind::East, i as f64, 0.0, 0.0);
         }
         f.remove_sorted(&[1, 3]);
         assert_eq!(f.region, vec![0, 2, 4]);

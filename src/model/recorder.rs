@@ -22,6 +22,45 @@ pub struct LinkReport {
     pub labour_filled: f64,
 }
 
+/// Per-region firm and product-market state reported each tick (ODD §7.6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MarketReport {
+    /// Demand for the region's firm products at base prices, per tick (real yuan).
+    pub demand: f64,
+    /// Full-capacity value of the output sold in the regional market, per tick.
+    pub supply: f64,
+    /// Share of capacity used, `min(1, D/S)`.
+    pub utilisation: f64,
+    /// Price relative to base, `max(1, D/S)^η`.
+    pub price: f64,
+    /// Eastern plants in the region after the tick boundary.
+    pub east_firms: f64,
+    /// Cooperatives after the tick boundary.
+    pub cooperatives: f64,
+    /// Capital of eastern plants (yuan).
+    pub east_capital: f64,
+    /// Capital of cooperatives (yuan).
+    pub coop_capital: f64,
+    /// Capital of the local firm sector (yuan).
+    pub local_capital: f64,
+    /// Money left in the cooperatives' guarantee pools (yuan).
+    pub guarantee_pools: f64,
+    /// Eastern plants that entered at the tick boundary.
+    pub east_entries: f64,
+    /// Eastern plants that left.
+    pub east_exits: f64,
+    /// Cooperatives launched.
+    pub coop_entries: f64,
+    /// Cooperatives closed.
+    pub coop_exits: f64,
+    /// Guaranteed returns paid this tick (from profit or the pools).
+    pub guarantee_paid: f64,
+    /// Guaranteed returns owed and not paid this tick.
+    pub guarantee_unpaid: f64,
+    /// Local-sector capital withdrawn this tick (idle capacity not renewed).
+    pub local_disinvestment: f64,
+}
+
 /// Where the engine reports what happened. Implemented outside the core (output layer,
 /// tests); every method has a default that ignores the report.
 pub trait Recorder {
@@ -31,6 +70,8 @@ pub trait Recorder {
     fn flow(&mut self, _t: Tick, _link: usize, _channel: Channel, _amount: f64) {}
     /// Link-level report at tick `t`.
     fn link(&mut self, _t: Tick, _link: usize, _r: &LinkReport) {}
+    /// Firm and product-market state of region `region` at tick `t`.
+    fn market(&mut self, _t: Tick, _region: usize, _r: &MarketReport) {}
     /// The accounts at the end of tick `t`, once per tick after every transfer.
     fn accounts(&mut self, _t: Tick, _ledger: &Ledger) {}
     /// Whether the recorder wants the yearly household panel (called once per year end).

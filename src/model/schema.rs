@@ -452,6 +452,8 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Benefit linkage: guaranteed return on collective capital paid to members"),
     share("policy.dividend_share", 0.0, "share of profit above the guarantee")
         .doc("Benefit linkage: share of cooperative profits paid to members"),
+    share("policy.guarantee_pool", 0.1, "share of project money")
+        .doc("Set aside as the cooperative's guarantee pool; the guaranteed return is paid from profit, then the pool, and fails when both fall short"),
     num("policy.support_years_after_exit", 1.0, "years")
         .range(0.0, 50.0)
         .doc("Years of transfer eligibility after exit"),
@@ -498,7 +500,10 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Years below the hurdle before an eastern firm leaves"),
     num("firms.entry_slope", 40.0, "per unit return gap")
         .range(0.0, 1000.0)
-        .doc("Logistic slope of the entry decision"),
+        .doc("Slope of the entry decision in the expected-return gap"),
+    num("firms.market_candidates", 1.0, "investors per active link-year")
+        .range(0.0, 1e4)
+        .doc("Eastern investors who consider a plant on market terms, without mobilisation (uncalibrated)"),
     share("firms.linked_profit_share", 0.1, "share of eastern firm profit")
         .doc("Paid to members under benefit linkage (`dividend_share > 0` or `guaranteed_return > 0`)"),
     num("firms.talent_productivity", 0.2, "per unit talent index")
@@ -509,6 +514,12 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Firm productivity from infrastructure"),
     share("firms.export_share", 0.5, "share of output")
         .doc("Share of firm output sold in eastern markets"),
+    num("market.price_flexibility", 0.5, "elasticity of price to demand/supply")
+        .range(0.0, 5.0)
+        .doc("Price of firm products rises as (demand/capacity)^this when demand exceeds capacity"),
+    num("market.reach_demand", 0.5, "share of tick-0 demand per unit reach")
+        .range(0.0, 100.0)
+        .doc("Demand for the region's firm products that market channels add (uncalibrated)"),
     num("market.east_premium", 0.35, "price premium before transport")
         .range(0.0, 10.0)
         .doc("Premium of eastern markets over farm-gate prices"),

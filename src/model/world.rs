@@ -46,6 +46,34 @@ pub struct RegionState {
     pub coop_migrants: f64,
     /// Local firm labour demand (real workers).
     pub job_demand: f64,
+    /// Regional product market (ODD §7.6.6): demand for the region's firm products at base
+    /// prices this tick (real yuan per tick).
+    pub market_demand: f64,
+    /// Full-capacity value of the output sold in the regional market this tick (real yuan
+    /// per tick, base prices).
+    pub market_supply: f64,
+    /// Share of capacity firms use this tick, `min(1, D/S)` of last tick (1 at the start).
+    pub utilisation: f64,
+    /// Price of the region's firm products relative to base, `max(1, D/S)^η` of last tick.
+    pub price: f64,
+    /// Market demand at tick 0 (base for demand growth), set by the first production.
+    pub demand_base: f64,
+    /// Households' income at tick 0 (real yuan per tick), set by the first production.
+    pub income_base: f64,
+    /// Guaranteed returns paid to members this tick (real yuan), from profit or the pools.
+    pub guarantee_paid: f64,
+    /// Guaranteed returns owed but not paid this tick: profit and the pool fell short.
+    pub guarantee_unpaid: f64,
+    /// Eastern firms that entered at this tick's boundary.
+    pub east_entries: u32,
+    /// Eastern firms that left at this tick's boundary.
+    pub east_exits: u32,
+    /// Cooperatives launched at this tick's boundary.
+    pub coop_entries: u32,
+    /// Cooperatives that closed at this tick's boundary.
+    pub coop_exits: u32,
+    /// Local-sector capital withdrawn by its owners this tick (idle capacity not renewed).
+    pub local_disinvestment: f64,
     /// Transfer budget this tick (real yuan).
     pub transfer_budget: f64,
     /// Training places this tick funded by the western government (real).
@@ -239,12 +267,15 @@ impl World {
                 FirmKind::Local,
                 jobs * cfg.firms.capital_per_job,
                 0.0,
+                0.0,
             );
             regions.push(RegionState {
                 range: start..households.len(),
                 real_households: real,
                 infrastructure: p.infrastructure,
                 credibility: p.credibility,
+                utilisation: 1.0,
+                price: 1.0,
                 blocks: vec![BlockAcc::default(); nblocks],
                 firm_count: 1,
                 ..RegionState::default()

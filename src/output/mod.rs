@@ -17,8 +17,8 @@ use crate::model::config::Config;
 pub use compare::{CompareRow, YearRow};
 pub use recorder::TableRecorder;
 pub use tables::{
-    accounts_frame, compare_frame, days_since_epoch, flows_frame, links_frame, metrics_frame,
-    panel_frame,
+    accounts_frame, compare_frame, days_since_epoch, flows_frame, links_frame, markets_frame,
+    metrics_frame, panel_frame,
 };
 
 /// Errors of the output layer.
@@ -120,9 +120,11 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
 
 /// Files a run writes into its directory (tables in either format, the resolved scenario,
 /// manifests, charts and report folders).
-pub const RUN_FILES: [&str; 14] = [
+pub const RUN_FILES: [&str; 16] = [
     "accounts.parquet",
     "accounts.csv",
+    "markets.parquet",
+    "markets.csv",
     "metrics.parquet",
     "metrics.csv",
     "flows.parquet",
@@ -263,6 +265,8 @@ pub fn write_run(
     out.push(write_frame(dir, "flows", &mut f, format)?);
     let mut l = links_frame(cfg, &rec.links).map_err(table("links"))?;
     out.push(write_frame(dir, "links", &mut l, format)?);
+    let mut k = markets_frame(cfg, &rec.markets).map_err(table("markets"))?;
+    out.push(write_frame(dir, "markets", &mut k, format)?);
     let mut a = accounts_frame(cfg, &rec.accounts).map_err(table("accounts"))?;
     out.push(write_frame(dir, "accounts", &mut a, format)?);
     if rec.panel {

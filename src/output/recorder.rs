@@ -6,7 +6,7 @@ use crate::model::config::{Config, Side};
 use crate::model::flows::Channel;
 use crate::model::ledger::{Account, Ledger};
 use crate::model::metrics::{Measures, Scope, SystemMeasures};
-use crate::model::recorder::{LinkReport, Recorder};
+use crate::model::recorder::{LinkReport, MarketReport, Recorder};
 use crate::model::time::Tick;
 
 /// Collected metrics rows (one per tick and scope).
@@ -46,6 +46,17 @@ pub struct LinkRows {
     pub link: Vec<u32>,
     /// Report.
     pub r: Vec<LinkReport>,
+}
+
+/// Collected market rows (one per tick and region).
+#[derive(Debug, Default, Clone)]
+pub struct MarketRows {
+    /// Tick.
+    pub tick: Vec<u32>,
+    /// Region index.
+    pub region: Vec<u16>,
+    /// Report.
+    pub r: Vec<MarketReport>,
 }
 
 /// Collected account balances (one row per tick and account).
@@ -93,6 +104,8 @@ pub struct TableRecorder {
     pub links: LinkRows,
     /// Account balances, every tick.
     pub accounts: AccountRows,
+    /// Firm and product-market state by region, every tick.
+    pub markets: MarketRows,
     /// Panel rows (only when `panel` is on).
     pub panel_rows: PanelRows,
     /// Whether to collect the household panel.
@@ -145,6 +158,12 @@ impl Recorder for TableRecorder {
         self.links.tick.push(t);
         self.links.link.push(link as u32);
         self.links.r.push(*r);
+    }
+
+    fn market(&mut self, t: Tick, region: usize, r: &MarketReport) {
+        self.markets.tick.push(t);
+        self.markets.region.push(region as u16);
+        self.markets.r.push(*r);
     }
 
     fn accounts(&mut self, t: Tick, ledger: &Ledger) {

@@ -7,10 +7,12 @@ use crate::model::accum::COMPONENTS;
 use crate::model::agents::household::{flags, status};
 use crate::model::config::Config;
 use crate::model::metrics::{Measures, SystemMeasures};
-use crate::model::recorder::LinkReport;
+use crate::model::recorder::{LinkReport, MarketReport};
 use crate::model::time::YearMonth;
 use crate::output::compare::CompareRow;
-use crate::output::recorder::{AccountRows, FlowRows, LinkRows, MetricsRows, PanelRows};
+use crate::output::recorder::{
+    AccountRows, FlowRows, LinkRows, MarketRows, MetricsRows, PanelRows,
+};
 
 /// Days since 1970-01-01 of the first day of a month (proleptic Gregorian).
 pub fn days_since_epoch(ym: YearMonth) -> i32 {
@@ -248,6 +250,42 @@ pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
         Column::new("ticks_per_year".into(), vec![tpy; rows.tick.len()]),
     ])
 }
+/// Builds the markets table: each region's product market and firm population, every tick
+/// (ODD §7.6.6, §7.9).
+pub fn markets_frame(cfg: &Config, rows: &MarketRows) -> PolarsResult<DataFrame> {
+    let col = |n: &str, f: &dyn Fn(&MarketReport) -> f64| {
+        Column::new(n.into(), rows.r.iter().map(f).collect::<Vec<f64>>())
+    };
+    DataFrame::new_infer_height(vec![
+        Column::new("tick".into(), rows.tick.clone()),
+        date_col("date", cfg, &rows.tick),
+        Column::new(
+            "region".into(),
+            rows.region
+                .iter()
+                .map(|&r| cfg.regions[r as usize].name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        col("demand", &|x| x.demand),
+        col("supply", &|x| x.supply),
+        col("utilisation", &|x| x.utilisation),
+        col("price", &|x| x.price),
+        col("east_firms", &|x| x.east_firms),
+        col("cooperatives", &|x| x.cooperatives),
+        col("east_capital", &|x| x.east_capital),
+        col("coop_capital", &|x| x.coop_capital),
+        col("local_capital", &|x| x.local_capital),
+        col("guarantee_pools", &|x| x.guarantee_pools),
+        col("east_entries", &|x| x.east_entries),
+        col("east_exits", &|x| x.east_exits),
+        col("coop_entries", &|x| x.coop_entries),
+        col("coop_exits", &|x| x.coop_exits),
+        col("guarantee_paid", &|x| x.guarantee_paid),
+        col("guarantee_unpaid", &|x| x.guarantee_unpaid),
+        col("local_disinvestment", &|x| x.local_disinvestment),
+    ])
+}
+
 /// Builds the accounts table: every account's balance at the end of every tick and its
 /// change over the tick (NaN on the first tick), with whether it is external (a documented
 /// source or sink of money outside the model) and its region (empty for global accounts).

@@ -60,28 +60,48 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
         if !link.active(t) {
             continue;
         }
-        let lambda =
+        // Two kinds of candidates (ODD §7.6.2): mobilised by the partner government (the
+        // mandate, 002) and investors who come on market terms.
+        let lambda_m =
             link.channels.firm_mobilisation * scales.firms * world.links[li].delivery / tpy;
-        if lambda <= 0.0 {
+        let lambda_k = fp.market_candidates / tpy;
+        if lambda_m <= 0.0 && lambda_k <= 0.0 {
             continue;
         }
         let mut rng = streams.stream(Purpose::FirmEntry, li as u64, t as u64);
-        let candidates = Poisson::new(lambda)
-            .map(|d| d.sample(&mut rng) as u64)
-            .unwrap_or(0);
-        if candidates == 0 {
+        let mut poisson = |lambda: f64| {
+            if lambda > 0.0 {
+                Poisson::new(lambda)
+                    .map(|d| d.sample(&mut rng) as u64)
+                    .unwrap_or(0)
+            } else {
+                0
+            }
+        };
+        let mobilised = poisson(lambda_m);
+        let market = poisson(lambda_k);
+        if mobilised + market == 0 {
             continue;
         }
         let w = link.west;
         let expected = expected_return(world, cfg, w);
-        let p_enter = 1.0 / (1.0 + (-fp.entry_slope * (expected - fp.hurdle_return)).exp());
-        for _ in 0..candidates {
+        let gap = expected - fp.hurdle_return;
+        // Mobilised candidates are persuaded along a logistic curve (some enter below the
+        // hurdle); market candidates enter only above it.
+        let p_mobilised = 1.0 / (1.0 + (-fp.entry_slope * gap).exp());
+        let p_market = if gap > 0.0 {
+            1.0 - (-fp.entry_slope * gap).exp()
+        } else {
+            0.0
+        };
+        for c in 0..mobilised + market {
             let rs = &world.regions[w];
             if rs.queued_entries >= MAX_NEW_FIRMS_PER_TICK
                 || rs.firm_count + rs.queued_entries >= MAX_FIRMS_PER_REGION
             {
                 break;
             }
+            let p_enter = if c < mobilised { p_mobilised } else { p_market };
             if rng.random::<f64>() < p_enter {
                 world.regions[w].queued_entries += 1;
                 world.pending.push(FirmChange::Enter {
@@ -89,6 +109,7 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
                     link: li as u32,
                     kind: FirmKind::East,
                     capital: fp.firm_capital,
+                    pool: 0.0,
                     expected_return: expected,
                 });
             }
@@ -96,17 +117,88 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
     }
 }
 
-/// Each region's local labour demand: Σ capital / capital per job, less half the pandemic
-/// severity.
+/// Share of a firm's capacity that sells into its region's market: an eastern plant sells
+/// `export_share` of its output through its own eastern orders, the rest locally; local
+/// firms and cooperatives sell everything in the regional market (ODD §7.6.6).
+#[inline]
+pub fn market_part(kind: FirmKind, cfg: &Config) -> f64 {
+    match kind {
+        FirmKind::East => 1.0 - cfg.firms.export_share,
+        FirmKind::Local | FirmKind::Cooperative => 1.0,
+    }
+}
+
+/// Full-capacity value at base prices, per tick, of the output region `r`'s firms would sell
+/// in its market: capacity jobs × the wage of a worker of mean skill (last rates) × A·λ.
+pub fn market_supply(world: &World, cfg: &Config, r: usize) -> f64 {
+    let rs = &world.regions[r];
+    let skill = if rs.acc.n > 0.0 {
+        rs.acc.skill / rs.acc.n
+    } else {
+        1.0
+    };
+    let per_job = rs.rates.wage as f64
+        * skill
+        * cfg.regions[r].labour_productivity
+        * region_productivity(world, cfg, r);
+    let mut jobs = 0.0;
+    for i in 0..world.firms.len() {
+        if world.firms.region[i] as usize == r {
+            jobs += world.firms.capital[i] / cfg.firms.capital_per_job
+                * market_part(world.firms.kind[i], cfg);
+        }
+    }
+    jobs * (1.0 - 0.5 * rs.pandemic) * per_job
+}
+
+/// Each region's market clearing on last tick's demand and this tick's capacity, then its
+/// local labour demand: firms employ for what they expect to sell (ODD §7.6.6).
+/// `u = min(1, D/S)`, `p = max(1, D/S)^η`; jobs = Σ capital / capital per job · (1 − π/2) ·
+/// (market part · u + own-order part).
 pub fn plan_demand(world: &mut World, cfg: &Config) {
-    for rs in world.regions.iter_mut() {
+    for r in 0..world.regions.len() {
+        let supply = market_supply(world, cfg, r);
+        let rs = &mut world.regions[r];
+        rs.market_supply = supply;
+        let ratio = if rs.market_demand > 0.0 && supply > 0.0 {
+            rs.market_demand / supply
+        } else {
+            1.0
+        };
+        rs.utilisation = ratio.min(1.0);
+        rs.price = ratio.max(1.0).powf(cfg.market.price_flexibility);
         rs.job_demand = 0.0;
     }
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
-        let pandemic = world.regions[r].pandemic;
-        world.regions[r].job_demand +=
-            world.firms.capital[i] / cfg.firms.capital_per_job * (1.0 - 0.5 * pandemic);
+        let rs = &world.regions[r];
+        world.regions[r].job_demand += firm_jobs(
+            world.firms.capital[i],
+            world.firms.kind[i],
+            rs.utilisation,
+            rs.pandemic,
+            cfg,
+        );
+    }
+}
+
+/// Jobs a firm offers this tick: capacity times the share it expects to sell.
+#[inline]
+fn firm_jobs(k: f64, kind: FirmKind, utilisation: f64, pandemic: f64, cfg: &Config) -> f64 {
+    let m = market_part(kind, cfg);
+    k / cfg.firms.capital_per_job * (1.0 - 0.5 * pandemic) * (m * utilisation + 1.0 - m)
+}
+
+/// Value of a firm's sales per yuan of output at base prices: the market part at the
+/// region's price, own orders at base price, weighted by what is sold.
+#[inline]
+fn price_factor(kind: FirmKind, utilisation: f64, price: f64, cfg: &Config) -> f64 {
+    let m = market_part(kind, cfg);
+    let sold = m * utilisation + 1.0 - m;
+    if sold > 0.0 {
+        (m * utilisation * price + 1.0 - m) / sold
+    } else {
+        1.0
     }
 }
 
@@ -136,9 +228,13 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     };
     let growth =
         (1.0 + p.growth).powf((world.tick as f64 + 0.5) / cfg.calendar.ticks_per_year() as f64);
+    // A plant sells its own orders and, of the market part, what the market takes.
+    let m = market_part(FirmKind::East, cfg);
+    let sold = m * rs.utilisation + 1.0 - m;
     let r = return_rate(
-        fill,
-        region_productivity(world, cfg, r),
+        fill * sold,
+        region_productivity(world, cfg, r)
+            * price_factor(FirmKind::East, rs.utilisation, rs.price, cfg),
         p.labour_productivity,
         fp.export_share,
         effective_transport(world, cfg, r),
@@ -164,19 +260,27 @@ pub fn produce(world: &mut World, cfg: &Config) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     let linkage_on = linkage_on(cfg);
     let memory = 1.0 / tpy;
+    for rs in world.regions.iter_mut() {
+        rs.guarantee_paid = 0.0;
+        rs.guarantee_unpaid = 0.0;
+        rs.local_disinvestment = 0.0;
+    }
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
-        let (wage_bill, demand, pandemic, credibility) = {
+        let kind = world.firms.kind[i];
+        let (wage_bill, demand, pandemic, credibility, utilisation, price) = {
             let rs = &world.regions[r];
             (
                 rs.acc.components[2],
                 rs.job_demand,
                 rs.pandemic,
                 rs.credibility,
+                rs.utilisation,
+                rs.price,
             )
         };
         let k = world.firms.capital[i];
-        let my_demand = k / fp.capital_per_job * (1.0 - 0.5 * pandemic);
+        let my_demand = firm_jobs(k, kind, utilisation, pandemic, cfg);
         let share = if demand > 0.0 {
             my_demand / demand
         } else {
@@ -185,10 +289,14 @@ pub fn produce(world: &mut World, cfg: &Config) {
         let wages = share * wage_bill;
         let lp = cfg.regions[r].labour_productivity;
         let transport = effective_transport(world, cfg, r);
+        // Output at base prices is proportional to the labour employed; sales are valued at
+        // the region's price for the market part (ODD §7.6.6). Idle capital still depreciates.
         let gross_va = wages * lp * region_productivity(world, cfg, r);
-        let va = gross_va * (1.0 - fp.export_share * transport) * (1.0 - 0.5 * pandemic);
+        let va = gross_va
+            * price_factor(kind, utilisation, price, cfg)
+            * (1.0 - fp.export_share * transport)
+            * (1.0 - 0.5 * pandemic);
         let depreciation = fp.depreciation * k / tpy;
-        let kind = world.firms.kind[i];
         let incentive = if kind == FirmKind::East {
             pol.promised_incentive * credibility * k / tpy
         } else {
@@ -206,10 +314,19 @@ pub fn produce(world: &mut World, cfg: &Config) {
         match kind {
             FirmKind::Cooperative => {
                 if linkage_on {
+                    // The guarantee is paid from profit, then from the cooperative's pool;
+                    // what neither covers is owed and not paid (保底收益+效益分红, 003).
                     let guaranteed = pol.guaranteed_return * world.firms.initial_capital[i] / tpy;
-                    let pay = guaranteed + pol.dividend_share * (profit - guaranteed).max(0.0);
-                    world.regions[r].dividend_pool += pay;
-                    retained -= pay;
+                    let from_profit = guaranteed.min(profit.max(0.0));
+                    let short = guaranteed - from_profit;
+                    let from_pool = short.min(world.firms.pool[i]);
+                    world.firms.pool[i] -= from_pool;
+                    let dividend = pol.dividend_share * (profit - guaranteed).max(0.0);
+                    let rs = &mut world.regions[r];
+                    rs.dividend_pool += from_profit + from_pool + dividend;
+                    rs.guarantee_paid += from_profit + from_pool;
+                    rs.guarantee_unpaid += short - from_pool;
+                    retained -= from_profit + dividend;
                 }
             }
             FirmKind::East => {
@@ -229,12 +346,21 @@ pub fn produce(world: &mut World, cfg: &Config) {
             }
             FirmKind::Local => {
                 // The local sector replaces depreciation out of its gross margin (profit is
-                // already net of it) and pays the positive remainder to local owners.
+                // already net of it) and pays the positive remainder to local owners; the
+                // depreciation of idle capacity is not renewed: the owners withdraw it.
+                let idle = (1.0 - utilisation) * depreciation;
                 if retained > 0.0 {
                     world
                         .ledger
                         .transfer(Account::Firms(r), Account::Treasury(r), retained);
                     retained = 0.0;
+                }
+                if idle > 0.0 && k > idle {
+                    world
+                        .ledger
+                        .transfer(Account::Firms(r), Account::Treasury(r), idle);
+                    world.regions[r].local_disinvestment += idle;
+                    retained -= idle;
                 }
             }
         }
@@ -283,12 +409,45 @@ pub fn produce(world: &mut World, cfg: &Config) {
                 }
             }
             FirmKind::Cooperative => {
-                if k_new < 0.2 * world.firms.initial_capital[i] {
+                // Sustained losses, or capital run down, close a cooperative.
+                if *avg < 0.0 {
+                    world.firms.low_ticks[i] += 1;
+                } else {
+                    world.firms.low_ticks[i] = 0;
+                }
+                if k_new < 0.2 * world.firms.initial_capital[i]
+                    || world.firms.low_ticks[i] as f64 >= fp.patience_years * tpy
+                {
                     world.pending.push(FirmChange::Exit(i));
                 }
             }
             FirmKind::Local => {}
         }
+    }
+    update_demand(world, cfg);
+}
+
+/// This tick's demand for each region's firm products at base prices, cleared against
+/// capacity at the next tick's planning: `D = D₀ · (Y / Y₀) · (1 + reach_demand · reach)`,
+/// with `Y` the households' income of the tick and `D₀`, `Y₀` the tick-0 capacity and income
+/// (the market starts cleared; ODD §7.6.6).
+fn update_demand(world: &mut World, cfg: &Config) {
+    for r in 0..world.regions.len() {
+        if world.regions[r].demand_base <= 0.0 && world.tick == 0 {
+            let s0 = market_supply(world, cfg, r);
+            let rs = &mut world.regions[r];
+            rs.demand_base = s0;
+            rs.income_base = rs.acc.components.iter().sum();
+        }
+        let rs = &mut world.regions[r];
+        let income: f64 = rs.acc.components.iter().sum();
+        let growth = if rs.income_base > 0.0 {
+            income / rs.income_base
+        } else {
+            1.0
+        };
+        rs.market_demand =
+            rs.demand_base * growth * (1.0 + cfg.market.reach_demand * rs.market_reach);
     }
 }
 
@@ -297,6 +456,10 @@ pub fn produce(world: &mut World, cfg: &Config) {
 pub fn apply_changes(world: &mut World, cfg: &Config) {
     for rs in world.regions.iter_mut() {
         rs.queued_entries = 0;
+        rs.east_entries = 0;
+        rs.east_exits = 0;
+        rs.coop_entries = 0;
+        rs.coop_exits = 0;
     }
     if world.pending.is_empty() {
         return;
@@ -311,9 +474,10 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
     exits.dedup();
     for &i in &exits {
         let r = world.firms.region[i] as usize;
-        let k = world.firms.capital[i];
+        let k = world.firms.capital[i] + world.firms.pool[i];
         match world.firms.kind[i] {
             FirmKind::East => {
+                world.regions[r].east_exits += 1;
                 let li = world.firms.link[i] as usize;
                 world.ledger.transfer(
                     Account::Firms(r),
@@ -322,9 +486,14 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
                 );
                 world.flows.add(li, Channel::Disinvestment, k);
             }
-            _ => world
-                .ledger
-                .transfer(Account::Firms(r), Account::Treasury(r), k),
+            kind => {
+                if kind == FirmKind::Cooperative {
+                    world.regions[r].coop_exits += 1;
+                }
+                world
+                    .ledger
+                    .transfer(Account::Firms(r), Account::Treasury(r), k)
+            }
         }
     }
     world.firms.remove_sorted(&exits);
@@ -335,9 +504,15 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
             link,
             kind,
             capital,
+            pool,
             expected_return,
         } = *ch
         {
+            match kind {
+                FirmKind::East => world.regions[region as usize].east_entries += 1,
+                FirmKind::Cooperative => world.regions[region as usize].coop_entries += 1,
+                FirmKind::Local => {}
+            }
             if kind == FirmKind::East {
                 let li = link as usize;
                 world.ledger.transfer(
@@ -350,7 +525,7 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
             // Cooperative capital is already in the region's firm account (industry funds).
             world
                 .firms
-                .push(region, link, kind, capital, expected_return);
+                .push(region, link, kind, capital, pool, expected_return);
         }
     }
     world.pending = pending;

@@ -161,7 +161,8 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
                         region: ri as u16,
                         link: u32::MAX,
                         kind: FirmKind::Cooperative,
-                        capital: pol.project_size,
+                        capital: pol.project_size * (1.0 - pol.guarantee_pool),
+                        pool: pol.project_size * pol.guarantee_pool,
                         expected_return: cfg.firms.hurdle_return,
                     });
                 }

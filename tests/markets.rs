@@ -1,0 +1,156 @@
+//! Markets and firms (issue 9 items 1 and 3, ODD §7.6): firms that lose money shrink and
+//! close; eastern entry on market terms follows expected returns and stops below the
+//! hurdle; broken incentive promises raise exits; a guarantee pool that runs dry stops
+//! paying; and too much capacity for the market's demand idles capital.
+
+use xiezuo::batch::replicate::run_one;
+use xiezuo::model::config::Config;
+use xiezuo::model::recorder::MarketReport;
+
+/// `two_way_market` with `sets` and `edit` applied to the config.
+fn config(sets: &[&str], edit: impl Fn(&mut Config)) -> Config {
+    let s: Vec<String> = sets.iter().map(|x| x.to_string()).collect();
+    let mut cfg = xiezuo::scenario::load_builtin("two_way_market.toml", &s)
+        .unwrap()
+        .config;
+    edit(&mut cfg);
+    cfg
+}
+
+/// The western region's market rows, tick by tick.
+fn upland(cfg: &Config) -> Vec<MarketReport> {
+    let w = cfg.regions.iter().position(|r| r.name == "Upland").unwrap();
+    let res = run_one(cfg, false);
+    let m = &res.recorder.markets;
+    (0..m.tick.len())
+        .filter(|&i| m.region[i] as usize == w)
+        .map(|i| m.r[i])
+        .collect()
+}
+
+fn total(rows: &[MarketReport], f: impl Fn(&MarketReport) -> f64) -> f64 {
+    rows.iter().map(f).sum()
+}
+
+#[test]
+fn cooperatives_that_lose_money_shrink_and_close() {
+    // Depreciation above what a cooperative can earn: every cooperative loses money.
+    let losing = upland(&config(&["firms.depreciation=0.3"], |_| {}));
+    let normal = upland(&config(&[], |_| {}));
+    assert!(total(&losing, |m| m.coop_entries) > 0.0);
+    assert!(
+        total(&losing, |m| m.coop_exits) > 0.0,
+        "loss-making cooperatives never closed"
+    );
+    assert_eq!(
+        total(&normal, |m| m.coop_exits),
+        0.0,
+        "profitable cooperatives closed"
+    );
+    // Capital per cooperative falls when they lose money.
+    let per_coop: Vec<f64> = losing
+        .iter()
+        .filter(|m| m.cooperatives > 0.0)
+        .map(|m| m.coop_capital / m.cooperatives)
+        .collect();
+    let (first, min) = (
+        per_coop[0],
+        per_coop.iter().cloned().fold(f64::MAX, f64::min),
+    );
+    assert!(
+        min < 0.9 * first,
+        "capital per cooperative {min} did not shrink from {first}"
+    );
+}
+
+#[test]
+fn market_entry_follows_expected_returns_and_stops_below_the_hurdle() {
+    // No mobilisation: only investors on market terms.
+    let entries = |hurdle: f64| {
+        let rows = upland(&config(
+            &[
+                &format!("firms.hurdle_return={hurdle}"),
+                "firms.market_candidates=50",
+            ],
+            |c| {
+                for l in c.links.iter_mut() {
+                    l.channels.firm_mobilisation = 0.0;
+                }
+            },
+        ));
+        total(&rows, |m| m.east_entries)
+    };
+    let (low, mid, high) = (entries(-0.2), entries(0.05), entries(0.9));
+    assert_eq!(high, 0.0, "entries below the hurdle without mobilisation");
+    assert!(
+        low > mid && mid > 0.0,
+        "entries should fall as the hurdle rises: {low} {mid}"
+    );
+}
+
+#[test]
+fn broken_incentive_promises_raise_exits() {
+    // Returns need the promised incentive to clear the hurdle; credibility is the share of
+    // it actually delivered.
+    let exits = |credibility: f64| {
+        let rows = upland(&config(
+            &[
+                "policy.promised_incentive=0.1",
+                "firms.hurdle_return=0.1",
+                &format!("region.Upland.credibility={credibility}"),
+                "market.secondment_learning=0",
+            ],
+            |_| {},
+        ));
+        (
+            total(&rows, |m| m.east_exits),
+            total(&rows, |m| m.east_entries),
+        )
+    };
+    let (kept_exits, kept_entries) = exits(1.0);
+    let (broken_exits, _) = exits(0.1);
+    assert!(kept_entries > 0.0);
+    assert!(
+        broken_exits > kept_exits,
+        "exits with broken promises {broken_exits} vs kept {kept_exits}"
+    );
+}
+
+#[test]
+fn a_guarantee_pool_that_runs_dry_stops_paying() {
+    // A 30% guarantee that cooperatives cannot earn, with a small pool.
+    let rows = upland(&config(
+        &[
+            "policy.guaranteed_return=0.3",
+            "policy.guarantee_pool=0.05",
+            "firms.depreciation=0.2",
+        ],
+        |_| {},
+    ));
+    assert!(total(&rows, |m| m.guarantee_paid) > 0.0);
+    let unpaid = total(&rows, |m| m.guarantee_unpaid);
+    assert!(unpaid > 0.0, "the guarantee never failed");
+    // The pools were drawn down: their peak is well above what is left at the end.
+    let peak = rows.iter().map(|m| m.guarantee_pools).fold(0.0, f64::max);
+    let end = rows.last().unwrap().guarantee_pools;
+    assert!(end < 0.5 * peak, "pools {end} at the end vs peak {peak}");
+}
+
+#[test]
+fn more_capacity_than_demand_idles_capital() {
+    // Every yuan of aid into cooperatives, and no market channels to add demand.
+    let rows = upland(&config(
+        &[
+            "policy.allocation.industry=0.9",
+            "policy.allocation.training=0.0",
+            "policy.allocation.infrastructure=0.0",
+            "policy.allocation.transfers=0.0",
+            "policy.allocation.reserve=0.1",
+            "market.reach_demand=0",
+        ],
+        |_| {},
+    ));
+    let min_u = rows.iter().map(|m| m.utilisation).fold(1.0, f64::min);
+    assert!(min_u < 0.9, "utilisation stayed at {min_u}");
+    assert!(total(&rows, |m| m.local_disinvestment) > 0.0);
+}
