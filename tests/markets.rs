@@ -154,3 +154,39 @@ fn more_capacity_than_demand_idles_capital() {
     assert!(min_u < 0.9, "utilisation stayed at {min_u}");
     assert!(total(&rows, |m| m.local_disinvestment) > 0.0);
 }
+
+#[test]
+fn eastern_orders_limit_relocated_plants() {
+    // The eastern partner's orders for relocated output: scarce vs ample.
+    let coastal = |east_demand: &str| {
+        let cfg = config(&[&format!("market.east_demand={east_demand}")], |_| {});
+        let e = cfg
+            .regions
+            .iter()
+            .position(|r| r.name == "Coastal")
+            .unwrap();
+        let res = run_one(&cfg, false);
+        let m = &res.recorder.markets;
+        let rows: Vec<MarketReport> = (0..m.tick.len())
+            .filter(|&i| m.region[i] as usize == e)
+            .map(|i| m.r[i])
+            .collect();
+        let min_u = rows
+            .iter()
+            .filter(|m| m.export_supply > 0.0)
+            .map(|m| m.export_utilisation)
+            .fold(1.0, f64::min);
+        (min_u, total(&upland(&cfg), |m| m.east_exits))
+    };
+    let (scarce_u, scarce_exits) = coastal("0.00002");
+    let (ample_u, ample_exits) = coastal("0.2");
+    assert_eq!(ample_u, 1.0, "ample orders should all be met");
+    assert!(
+        scarce_u < 0.5,
+        "scarce orders left utilisation at {scarce_u}"
+    );
+    assert!(
+        scarce_exits > ample_exits,
+        "exits with scarce orders {scarce_exits} vs ample {ample_exits}"
+    );
+}

@@ -506,6 +506,9 @@ pub struct MarketParams {
     /// Demand for a region's firm products added per unit of market reach, as a share of
     /// the tick-0 demand (e-commerce, brands, quality certification; ODD §7.6.6).
     pub reach_demand: f64,
+    /// Share of an eastern region's household income spent on the output of plants its
+    /// firms relocated west (their own orders; ODD §7.6.6).
+    pub east_demand: f64,
 }
 
 impl Default for MarketParams {
@@ -514,6 +517,7 @@ impl Default for MarketParams {
             east_premium: d("market.east_premium"),
             price_flexibility: d("market.price_flexibility"),
             reach_demand: d("market.reach_demand"),
+            east_demand: d("market.east_demand"),
             infra_farm_effect: d("market.infra_farm_effect"),
             talent_farm_effect: d("market.talent_farm_effect"),
             talent_half: d("market.talent_half"),

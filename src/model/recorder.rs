@@ -33,6 +33,15 @@ pub struct MarketReport {
     pub utilisation: f64,
     /// Price relative to base, `max(1, D/S)^η`.
     pub price: f64,
+    /// This (eastern) region's orders for the output of its firms' plants in the west, per
+    /// tick at base prices.
+    pub export_demand: f64,
+    /// Full-capacity value of that output.
+    pub export_supply: f64,
+    /// Share of it sold.
+    pub export_utilisation: f64,
+    /// Its price relative to base.
+    pub export_price: f64,
     /// Eastern plants in the region after the tick boundary.
     pub east_firms: f64,
     /// Cooperatives after the tick boundary.

@@ -520,6 +520,8 @@ pub const KEYS: &[KeySpec] = &[
     num("market.reach_demand", 0.5, "share of tick-0 demand per unit reach")
         .range(0.0, 100.0)
         .doc("Demand for the region's firm products that market channels add (uncalibrated)"),
+    share("market.east_demand", 0.005, "share of eastern household income")
+        .doc("Eastern orders for the output of plants relocated west (uncalibrated)"),
     num("market.east_premium", 0.35, "price premium before transport")
         .range(0.0, 10.0)
         .doc("Premium of eastern markets over farm-gate prices"),

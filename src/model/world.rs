@@ -56,6 +56,15 @@ pub struct RegionState {
     pub utilisation: f64,
     /// Price of the region's firm products relative to base, `max(1, D/S)^η` of last tick.
     pub price: f64,
+    /// Orders of this (eastern) region for the output of plants its firms relocated west,
+    /// at base prices, this tick (real yuan per tick; ODD §7.6.6).
+    pub export_demand: f64,
+    /// Full-capacity value of that output this tick.
+    pub export_supply: f64,
+    /// Share of it sold, `min(1, D/S)` of last tick (1 at the start).
+    pub export_utilisation: f64,
+    /// Its price relative to base, `max(1, D/S)^η`.
+    pub export_price: f64,
     /// Market demand at tick 0 (base for demand growth), set by the first production.
     pub demand_base: f64,
     /// Households' income at tick 0 (real yuan per tick), set by the first production.
@@ -276,6 +285,8 @@ impl World {
                 credibility: p.credibility,
                 utilisation: 1.0,
                 price: 1.0,
+                export_utilisation: 1.0,
+                export_price: 1.0,
                 blocks: vec![BlockAcc::default(); nblocks],
                 firm_count: 1,
                 ..RegionState::default()

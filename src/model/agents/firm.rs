@@ -84,7 +84,7 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
             continue;
         }
         let w = link.west;
-        let expected = expected_return(world, cfg, w);
+        let expected = expected_return(world, cfg, w, link.east);
         let gap = expected - fp.hurdle_return;
         // Mobilised candidates are persuaded along a logistic curve (some enter below the
         // hurdle); market candidates enter only above it.
@@ -128,55 +128,118 @@ pub fn market_part(kind: FirmKind, cfg: &Config) -> f64 {
     }
 }
 
-/// Full-capacity value at base prices, per tick, of the output region `r`'s firms would sell
-/// in its market: capacity jobs × the wage of a worker of mean skill (last rates) × A·λ.
-pub fn market_supply(world: &World, cfg: &Config, r: usize) -> f64 {
+/// Value at base prices, per tick, of one job's output in region `r`: the wage of a worker
+/// of mean skill (last tick's rate) × A·λ.
+fn job_value(world: &World, cfg: &Config, r: usize) -> f64 {
     let rs = &world.regions[r];
     let skill = if rs.acc.n > 0.0 {
         rs.acc.skill / rs.acc.n
     } else {
         1.0
     };
-    let per_job = rs.rates.wage as f64
+    rs.rates.wage as f64
         * skill
         * cfg.regions[r].labour_productivity
-        * region_productivity(world, cfg, r);
-    let mut jobs = 0.0;
-    for i in 0..world.firms.len() {
-        if world.firms.region[i] as usize == r {
-            jobs += world.firms.capital[i] / cfg.firms.capital_per_job
-                * market_part(world.firms.kind[i], cfg);
-        }
-    }
-    jobs * (1.0 - 0.5 * rs.pandemic) * per_job
+        * region_productivity(world, cfg, r)
 }
 
-/// Each region's market clearing on last tick's demand and this tick's capacity, then its
-/// local labour demand: firms employ for what they expect to sell (ODD §7.6.6).
-/// `u = min(1, D/S)`, `p = max(1, D/S)^η`; jobs = Σ capital / capital per job · (1 − π/2) ·
-/// (market part · u + own-order part).
-pub fn plan_demand(world: &mut World, cfg: &Config) {
-    for r in 0..world.regions.len() {
-        let supply = market_supply(world, cfg, r);
-        let rs = &mut world.regions[r];
-        rs.market_supply = supply;
-        let ratio = if rs.market_demand > 0.0 && supply > 0.0 {
-            rs.market_demand / supply
+/// The eastern region whose orders an eastern plant serves (its link's east); `None` for
+/// local firms and cooperatives.
+#[inline]
+fn orders_region(world: &World, cfg: &Config, i: usize) -> Option<usize> {
+    match world.firms.kind[i] {
+        FirmKind::East => Some(cfg.links[world.firms.link[i] as usize].east),
+        _ => None,
+    }
+}
+
+/// The two markets a firm sells in: its region's (`u`, `p`) and, for an eastern plant, its
+/// home region's orders for relocated production (`ue`, `pe`; 1 and 1 otherwise).
+#[derive(Debug, Clone, Copy)]
+struct Sales {
+    u: f64,
+    p: f64,
+    ue: f64,
+    pe: f64,
+}
+
+impl Sales {
+    fn of(world: &World, cfg: &Config, i: usize) -> Sales {
+        let rs = &world.regions[world.firms.region[i] as usize];
+        let (ue, pe) = match orders_region(world, cfg, i) {
+            Some(e) => (
+                world.regions[e].export_utilisation,
+                world.regions[e].export_price,
+            ),
+            None => (1.0, 1.0),
+        };
+        Sales {
+            u: rs.utilisation,
+            p: rs.price,
+            ue,
+            pe,
+        }
+    }
+
+    /// Share of capacity sold: the market part at `u`, own orders at `ue`.
+    #[inline]
+    fn sold(&self, m: f64) -> f64 {
+        m * self.u + (1.0 - m) * self.ue
+    }
+
+    /// Value of sales per yuan of output at base prices (ODD §7.6.6).
+    #[inline]
+    fn price_factor(&self, m: f64) -> f64 {
+        let sold = self.sold(m);
+        if sold > 0.0 {
+            (m * self.u * self.p + (1.0 - m) * self.ue * self.pe) / sold
         } else {
             1.0
-        };
-        rs.utilisation = ratio.min(1.0);
-        rs.price = ratio.max(1.0).powf(cfg.market.price_flexibility);
+        }
+    }
+}
+
+/// Clears both markets of every region on last tick's demand and this tick's capacity
+/// (after the boundary's entries and exits), then sets each region's labour demand: firms
+/// employ for what they expect to sell (ODD §7.6.6). `u = min(1, D/S)`, `p = max(1, D/S)^η`
+/// for the regional market (`market_demand` / `market_supply`) and for the orders of
+/// relocated production (`export_demand` / `export_supply`, on the eastern home region).
+pub fn plan_demand(world: &mut World, cfg: &Config) {
+    for rs in world.regions.iter_mut() {
+        rs.market_supply = 0.0;
+        rs.export_supply = 0.0;
         rs.job_demand = 0.0;
     }
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
-        let rs = &world.regions[r];
+        let cap = world.firms.capital[i] / cfg.firms.capital_per_job
+            * (1.0 - 0.5 * world.regions[r].pandemic)
+            * job_value(world, cfg, r);
+        let m = market_part(world.firms.kind[i], cfg);
+        world.regions[r].market_supply += cap * m;
+        if let Some(e) = orders_region(world, cfg, i) {
+            world.regions[e].export_supply += cap * (1.0 - m);
+        }
+    }
+    let clear = |d: f64, s: f64| {
+        let ratio = if d > 0.0 && s > 0.0 { d / s } else { 1.0 };
+        (
+            ratio.min(1.0),
+            ratio.max(1.0).powf(cfg.market.price_flexibility),
+        )
+    };
+    for rs in world.regions.iter_mut() {
+        (rs.utilisation, rs.price) = clear(rs.market_demand, rs.market_supply);
+        (rs.export_utilisation, rs.export_price) = clear(rs.export_demand, rs.export_supply);
+    }
+    for i in 0..world.firms.len() {
+        let r = world.firms.region[i] as usize;
+        let sales = Sales::of(world, cfg, i);
         world.regions[r].job_demand += firm_jobs(
             world.firms.capital[i],
             world.firms.kind[i],
-            rs.utilisation,
-            rs.pandemic,
+            &sales,
+            world.regions[r].pandemic,
             cfg,
         );
     }
@@ -184,22 +247,8 @@ pub fn plan_demand(world: &mut World, cfg: &Config) {
 
 /// Jobs a firm offers this tick: capacity times the share it expects to sell.
 #[inline]
-fn firm_jobs(k: f64, kind: FirmKind, utilisation: f64, pandemic: f64, cfg: &Config) -> f64 {
-    let m = market_part(kind, cfg);
-    k / cfg.firms.capital_per_job * (1.0 - 0.5 * pandemic) * (m * utilisation + 1.0 - m)
-}
-
-/// Value of a firm's sales per yuan of output at base prices: the market part at the
-/// region's price, own orders at base price, weighted by what is sold.
-#[inline]
-fn price_factor(kind: FirmKind, utilisation: f64, price: f64, cfg: &Config) -> f64 {
-    let m = market_part(kind, cfg);
-    let sold = m * utilisation + 1.0 - m;
-    if sold > 0.0 {
-        (m * utilisation * price + 1.0 - m) / sold
-    } else {
-        1.0
-    }
+fn firm_jobs(k: f64, kind: FirmKind, sales: &Sales, pandemic: f64, cfg: &Config) -> f64 {
+    k / cfg.firms.capital_per_job * (1.0 - 0.5 * pandemic) * sales.sold(market_part(kind, cfg))
 }
 
 /// Whether benefit linkage is on (a guaranteed return or a dividend share is set).
@@ -207,8 +256,9 @@ pub fn linkage_on(cfg: &Config) -> bool {
     cfg.policy.dividend_share > 0.0 || cfg.policy.guaranteed_return > 0.0
 }
 
-/// The return an eastern firm expects from a new plant in region `r` (ODD §7.6).
-pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
+/// The return an eastern firm from region `e` expects from a new plant in region `r`
+/// (ODD §7.6.2).
+pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
     let rs = &world.regions[r];
     let fp = &cfg.firms;
     let p = &cfg.regions[r];
@@ -228,13 +278,17 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize) -> f64 {
     };
     let growth =
         (1.0 + p.growth).powf((world.tick as f64 + 0.5) / cfg.calendar.ticks_per_year() as f64);
-    // A plant sells its own orders and, of the market part, what the market takes.
+    // A plant sells what its home region's orders and the regional market take.
     let m = market_part(FirmKind::East, cfg);
-    let sold = m * rs.utilisation + 1.0 - m;
+    let sales = Sales {
+        u: rs.utilisation,
+        p: rs.price,
+        ue: world.regions[e].export_utilisation,
+        pe: world.regions[e].export_price,
+    };
     let r = return_rate(
-        fill * sold,
-        region_productivity(world, cfg, r)
-            * price_factor(FirmKind::East, rs.utilisation, rs.price, cfg),
+        fill * sales.sold(m),
+        region_productivity(world, cfg, r) * sales.price_factor(m),
         p.labour_productivity,
         fp.export_share,
         effective_transport(world, cfg, r),
@@ -268,7 +322,7 @@ pub fn produce(world: &mut World, cfg: &Config) {
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
         let kind = world.firms.kind[i];
-        let (wage_bill, demand, pandemic, credibility, utilisation, price) = {
+        let (wage_bill, demand, pandemic, credibility, utilisation) = {
             let rs = &world.regions[r];
             (
                 rs.acc.components[2],
@@ -276,11 +330,11 @@ pub fn produce(world: &mut World, cfg: &Config) {
                 rs.pandemic,
                 rs.credibility,
                 rs.utilisation,
-                rs.price,
             )
         };
+        let sales = Sales::of(world, cfg, i);
         let k = world.firms.capital[i];
-        let my_demand = firm_jobs(k, kind, utilisation, pandemic, cfg);
+        let my_demand = firm_jobs(k, kind, &sales, pandemic, cfg);
         let share = if demand > 0.0 {
             my_demand / demand
         } else {
@@ -293,7 +347,7 @@ pub fn produce(world: &mut World, cfg: &Config) {
         // the region's price for the market part (ODD §7.6.6). Idle capital still depreciates.
         let gross_va = wages * lp * region_productivity(world, cfg, r);
         let va = gross_va
-            * price_factor(kind, utilisation, price, cfg)
+            * sales.price_factor(market_part(kind, cfg))
             * (1.0 - fp.export_share * transport)
             * (1.0 - 0.5 * pandemic);
         let depreciation = fp.depreciation * k / tpy;
@@ -430,11 +484,22 @@ pub fn produce(world: &mut World, cfg: &Config) {
 /// This tick's demand for each region's firm products at base prices, cleared against
 /// capacity at the next tick's planning: `D = D₀ · (Y / Y₀) · (1 + reach_demand · reach)`,
 /// with `Y` the households' income of the tick and `D₀`, `Y₀` the tick-0 capacity and income
-/// (the market starts cleared; ODD §7.6.6).
+/// (the market starts cleared); and each region's orders for relocated production,
+/// `east_demand · Y` (ODD §7.6.6).
 fn update_demand(world: &mut World, cfg: &Config) {
     for r in 0..world.regions.len() {
         if world.regions[r].demand_base <= 0.0 && world.tick == 0 {
-            let s0 = market_supply(world, cfg, r);
+            // Capacity at this tick's rates (planning used last tick's).
+            let v = job_value(world, cfg, r);
+            let s0: f64 = (0..world.firms.len())
+                .filter(|&i| world.firms.region[i] as usize == r)
+                .map(|i| {
+                    world.firms.capital[i] / cfg.firms.capital_per_job
+                        * market_part(world.firms.kind[i], cfg)
+                })
+                .sum::<f64>()
+                * (1.0 - 0.5 * world.regions[r].pandemic)
+                * v;
             let rs = &mut world.regions[r];
             rs.demand_base = s0;
             rs.income_base = rs.acc.components.iter().sum();
@@ -448,6 +513,7 @@ fn update_demand(world: &mut World, cfg: &Config) {
         };
         rs.market_demand =
             rs.demand_base * growth * (1.0 + cfg.market.reach_demand * rs.market_reach);
+        rs.export_demand = cfg.market.east_demand * income;
     }
 }
 
