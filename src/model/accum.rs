@@ -3,7 +3,7 @@
 //! household step writes it; [`crate::model::metrics`] turns it into measures.
 
 /// Income components, in the order of [`BlockAcc::components`].
-pub const COMPONENTS: [&str; 9] = [
+pub const COMPONENTS: [&str; 10] = [
     "farm",
     "procurement",
     "wage",
@@ -13,10 +13,16 @@ pub const COMPONENTS: [&str; 9] = [
     "dividend",
     "social",
     "reserve",
+    "dibao",
 ];
 
-/// Components that count as transfer (dependency) income: transfers, social cash, reserve.
-pub const TRANSFER_COMPONENTS: [usize; 3] = [5, 7, 8];
+/// Components that count as transfer (dependency) income: transfers, social cash, reserve,
+/// dibao.
+pub const TRANSFER_COMPONENTS: [usize; 4] = [5, 7, 8, 9];
+
+/// Components that are transfer income on the NBS definition (转移净收入): remittances of
+/// members working away, aid transfers, social cash, reserve top-ups, dibao.
+pub const NBS_TRANSFER_COMPONENTS: [usize; 5] = [4, 5, 7, 8, 9];
 
 const BINS: usize = 640;
 const LN_LO: f64 = 3.912_023_005_428_146; // ln 50
@@ -75,6 +81,30 @@ impl Histogram {
     pub fn clear(&mut self) {
         self.count.fill(0.0);
         self.sum.fill(0.0);
+    }
+
+    /// The income below which a share `q` of the households lie, by linear interpolation of
+    /// the log-income within the bin (NaN if empty; 0 for `q ≤ 0`).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let total: f64 = self.count.iter().sum();
+        if total <= 0.0 {
+            return f64::NAN;
+        }
+        if q <= 0.0 {
+            return 0.0;
+        }
+        let target = q.min(1.0) * total;
+        let mut cum = 0.0;
+        for b in 0..BINS {
+            let c = self.count[b];
+            if cum + c >= target && c > 0.0 {
+                let frac = (target - cum) / c;
+                let w = (LN_HI - LN_LO) / BINS as f64;
+                return (LN_LO + w * (b as f64 + frac)).exp();
+            }
+            cum += c;
+        }
+        LN_HI.exp()
     }
 
     /// Median by linear interpolation of the log-income within the median bin.
@@ -162,8 +192,11 @@ pub struct BlockAcc {
     pub income_ylny: f64,
     /// Income histogram.
     pub hist: Histogram,
+    /// Households' own income (trailing income less the dibao) at the dibao means test;
+    /// filled on means-test ticks only.
+    pub own_hist: Histogram,
     /// Σ income components this tick (household totals, see [`COMPONENTS`]).
-    pub components: [f64; 9],
+    pub components: [f64; 10],
     /// Σ medical costs incurred.
     pub medical: f64,
     /// Σ medical costs covered by health services.
@@ -206,6 +239,8 @@ pub struct BlockAcc {
     pub at_risk_next: f64,
     /// Member (ever-poor) households next tick.
     pub members_next: f64,
+    /// Households receiving the dibao (after this tick's means test, if any).
+    pub dibao_recipients: f64,
 }
 
 macro_rules! zero_fields {
@@ -224,9 +259,10 @@ impl BlockAcc {
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
-            eligible_next, at_risk_next, members_next);
-        self.components = [0.0; 9];
+            eligible_next, at_risk_next, members_next, dibao_recipients);
+        self.components = [0.0; 10];
         self.hist.clear();
+        self.own_hist.clear();
     }
 
     /// Adds `o` with weight `w` (the region's sampling weight when aggregating to real scale).
@@ -236,11 +272,12 @@ impl BlockAcc {
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
-            eligible_next, at_risk_next, members_next);
+            eligible_next, at_risk_next, members_next, dibao_recipients);
         for i in 0..self.components.len() {
             self.components[i] += w * o.components[i];
         }
         self.hist.merge(&o.hist, w);
+        self.own_hist.merge(&o.own_hist, w);
     }
 
     /// Mean trailing per-capita income.

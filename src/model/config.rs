@@ -573,6 +573,28 @@ impl Default for SocialParams {
     }
 }
 
+/// Domestic social protection, independent of pairing (ODD §7.4 step 24).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtectionParams {
+    /// Dibao standard as a multiple of the poverty line (0: no dibao).
+    pub dibao_ratio: f64,
+    /// Most households the dibao covers (the quota), as a share of the region's households.
+    pub dibao_coverage: f64,
+    /// Log sd of the means test's error in assessing a household's income.
+    pub dibao_assessment_error: f64,
+}
+
+impl Default for ProtectionParams {
+    fn default() -> Self {
+        ProtectionParams {
+            dibao_ratio: d("protection.dibao_ratio"),
+            dibao_coverage: d("protection.dibao_coverage"),
+            dibao_assessment_error: d("protection.dibao_assessment_error"),
+        }
+    }
+}
+
 /// Poverty line and measurement settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -626,6 +648,8 @@ pub struct Config {
     pub centre: CentreParams,
     /// Social organisations.
     pub social: SocialParams,
+    /// Domestic social protection.
+    pub protection: ProtectionParams,
 }
 
 impl Config {

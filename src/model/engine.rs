@@ -77,6 +77,9 @@ pub fn step(
     // 7. Household phase, in parallel over fixed blocks with block-keyed streams.
     let params = step_params(cfg, t);
     household_phase(world, cfg, streams, Purpose::Households, t, &params);
+    if params.means_test {
+        dibao_quota(world, cfg);
+    }
 
     // 8. Settle household money flows in the ledger and record labour and product flows.
     settle_households(world, cfg, t);
@@ -159,7 +162,11 @@ pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick)
     set_rates(world, cfg);
     let mut params = step_params(cfg, k);
     params.assess = false;
+    params.means_test = (k + 1) % params.tpy == 0;
     household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
+    if params.means_test {
+        dibao_quota(world, cfg);
+    }
 }
 
 /// Ends the burn-in: registers each household as poor or never poor from its trailing-year
@@ -196,6 +203,20 @@ pub fn register_after_burn_in(world: &mut World, cfg: &Config) {
     }
 }
 
+/// After a means test: each region's dibao quota cut-off for the next test, the
+/// `dibao_coverage` quantile of the own incomes just assessed (ODD §7.5).
+fn dibao_quota(world: &mut World, cfg: &Config) {
+    let c = cfg.protection.dibao_coverage;
+    for rs in world.regions.iter_mut() {
+        let q = rs.acc.own_hist.quantile(c);
+        rs.dibao_threshold = if c >= 1.0 || q.is_nan() {
+            f64::INFINITY
+        } else {
+            q
+        };
+    }
+}
+
 /// Household-step parameters of tick `t`.
 pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
     let cal = &cfg.calendar;
@@ -205,6 +226,8 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         tick: t,
         tpy,
         line: cfg.poverty.line as f32,
+        dibao_standard: (cfg.protection.dibao_ratio * cfg.poverty.line) as f32,
+        dibao_error: cfg.protection.dibao_assessment_error as f32,
         ln_line: cfg.poverty.line.ln() as f32,
         vuln_z: inverse_norm_cdf(cfg.poverty.vulnerability_threshold) as f32,
         memory_weight: (1.0 / (cfg.poverty.memory_years * tpy as f64)).min(1.0) as f32,
@@ -226,6 +249,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         skill_decay: (1.0 - (1.0 - hp.skill_decay).powf(1.0 / tpy as f64)) as f32,
         skill_gain: cfg.policy.training_skill_gain as f32,
         assess: cal.is_year_end(t),
+        means_test: cal.is_year_end(t),
     }
 }
 
@@ -338,6 +362,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
             reserve_ratio,
             common_disaster: (1.0 - rs.disaster) as f32,
             common_disaster_cover: rs.disaster_cover as f32,
+            dibao_threshold: rs.dibao_threshold.min(f32::MAX as f64) as f32,
         };
     }
 }
@@ -366,6 +391,8 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         rs.social_cash_fund -= c[7];
         rs.social_cash_budget = 0.0;
         l.transfer(Account::Reserve(ri), hh, c[8]);
+        // The dibao is paid by the central government (external, ODD §2.6).
+        l.transfer(Account::Centre, hh, c[9]);
         // Medical care: covered part from the social pool's health services, rest by households.
         l.transfer(Account::SocialPool(ri), Account::Medical, a.medical_covered);
         l.transfer(hh, Account::Medical, a.medical - a.medical_covered);

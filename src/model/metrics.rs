@@ -1,7 +1,9 @@
 //! Poverty, return-to-poverty, vulnerability and inequality measures of one scope and tick,
 //! computed from a real-scale accumulator. Pure arithmetic: no I/O, no formatting.
 
-use crate::model::accum::{defined, ratio, BlockAcc, TRANSFER_COMPONENTS};
+use crate::model::accum::{
+    defined, ratio, BlockAcc, COMPONENTS, NBS_TRANSFER_COMPONENTS, TRANSFER_COMPONENTS,
+};
 use crate::model::config::Side;
 
 /// Which rows a metrics record describes.
@@ -71,10 +73,17 @@ pub struct Measures {
     pub gini: f64,
     /// Theil T within this scope.
     pub theil: f64,
-    /// Share of this tick's income from transfers, social cash and reserve top-ups.
+    /// Share of this tick's income from transfers, social cash, reserve top-ups and dibao
+    /// (the income that weakens effort, §7.4 step 22).
     pub transfer_income_share: f64,
+    /// Share of this tick's income that is transfer income on the NBS definition (转移净收入):
+    /// the above plus remittances of members working away (comparable with the 27% of
+    /// poor-area rural income in 2019, BRIEF §7).
+    pub transfer_share_nbs: f64,
+    /// Share of households receiving the dibao.
+    pub dibao_share: f64,
     /// Share of each income component (see [`COMPONENTS`](crate::model::accum::COMPONENTS)).
-    pub component_shares: [f64; 9],
+    pub component_shares: [f64; COMPONENTS.len()],
     /// Migrant workers (real scale).
     pub migrants: f64,
     /// Workers in local firm jobs (real scale).
@@ -91,11 +100,15 @@ impl Measures {
     /// Computes the measures of a real-scale accumulator.
     pub fn from_acc(a: &BlockAcc) -> Measures {
         let total: f64 = a.components.iter().sum();
-        let mut shares = [0.0; 9];
+        let mut shares = [0.0; COMPONENTS.len()];
         for (s, c) in shares.iter_mut().zip(a.components.iter()) {
             *s = ratio(*c, total);
         }
         let transfer: f64 = TRANSFER_COMPONENTS.iter().map(|&i| a.components[i]).sum();
+        let nbs: f64 = NBS_TRANSFER_COMPONENTS
+            .iter()
+            .map(|&i| a.components[i])
+            .sum();
         Measures {
             households: a.n,
             poverty_rate: ratio(a.poor, a.n),
@@ -118,6 +131,8 @@ impl Measures {
             gini: a.hist.gini(),
             theil: a.theil(),
             transfer_income_share: ratio(transfer, total),
+            transfer_share_nbs: ratio(nbs, total),
+            dibao_share: ratio(a.dibao_recipients, a.n),
             component_shares: shares,
             migrants: a.migrants,
             local_jobs: a.local,

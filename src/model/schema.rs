@@ -554,6 +554,14 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Multiplier on declared donations (platforms, volunteer matching)"),
     share("social.health_share", 0.5, "share of donations")
         .doc("Spent on health services; the rest is cash help to households at risk"),
+    num("protection.dibao_ratio", 1.49, "× poverty line")
+        .range(0.0, 10.0)
+        .doc("Rural minimum livelihood guarantee (低保) standard; 0 switches it off. End-2020: 5,962 yuan (MCA) over the ≈4,000-yuan line in 2020 prices (NBS), BRIEF §7"),
+    share("protection.dibao_coverage", 0.071, "share of households")
+        .doc("Quota: most households the dibao covers. End-2020: 36.21 m recipients (MCA) over 509.79 m rural residents (NBS, 2020 census)"),
+    num("protection.dibao_assessment_error", 0.3, "log sd")
+        .range(0.0, 3.0)
+        .doc("Error of the means test's income assessment: inclusion and exclusion errors (uncalibrated)"),
 ];
 
 /// The spec of `key` (array elements without index: `region.weight`).

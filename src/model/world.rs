@@ -61,6 +61,9 @@ pub struct RegionState {
     pub export_demand: f64,
     /// Full-capacity value of that output this tick.
     pub export_supply: f64,
+    /// The dibao quota's cut-off on own income for the next means test (per person per
+    /// year; infinite before the first test).
+    pub dibao_threshold: f64,
     /// Share of it sold, `min(1, D/S)` of last tick (1 at the start).
     pub export_utilisation: f64,
     /// Its price relative to base, `max(1, D/S)^η`.
@@ -287,6 +290,7 @@ impl World {
                 price: 1.0,
                 export_utilisation: 1.0,
                 export_price: 1.0,
+                dibao_threshold: f64::INFINITY,
                 blocks: vec![BlockAcc::default(); nblocks],
                 firm_count: 1,
                 ..RegionState::default()
@@ -478,6 +482,7 @@ fn init_household(
         disaster_ticks: 0,
         sick_end: 0,
         disaster_end: 0,
+        dibao: 0.0,
         status: if poor {
             status::POOR
         } else {

@@ -86,6 +86,8 @@ pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame
         col("gini", &|x| x.gini),
         col("theil_region", &|x| x.theil),
         col("transfer_income_share", &|x| x.transfer_income_share),
+        col("transfer_share_nbs", &|x| x.transfer_share_nbs),
+        col("dibao_share", &|x| x.dibao_share),
     ];
     for (i, c) in COMPONENTS.iter().enumerate() {
         cols.push(col(&format!("share_{c}"), &|x| x.component_shares[i]));

@@ -6,7 +6,8 @@ use super::error::{suggest, ScenarioError};
 use super::source::Document;
 use crate::model::config::{
     CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase,
-    PhaseScales, Policy, PovertyParams, Region, Shock, ShockKind, Side, SocialParams,
+    PhaseScales, Policy, PovertyParams, ProtectionParams, Region, Shock, ShockKind, Side,
+    SocialParams,
 };
 use crate::model::schema;
 use crate::model::time::{Calendar, Step, YearMonth};
@@ -75,6 +76,8 @@ struct RawScenario {
     centre: CentreParams,
     #[serde(default)]
     social: SocialParams,
+    #[serde(default)]
+    protection: ProtectionParams,
 }
 
 #[derive(Debug, Deserialize)]
@@ -628,6 +631,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     c.group("market", "market", &raw.market)?;
     c.group("centre", "centre", &raw.centre)?;
     c.group("social", "social", &raw.social)?;
+    c.group("protection", "protection", &raw.protection)?;
     if raw
         .defaults
         .as_ref()
@@ -660,6 +664,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         market: raw.market,
         centre: raw.centre,
         social: raw.social,
+        protection: raw.protection,
     };
     Ok(Loaded {
         config,

@@ -61,6 +61,8 @@ pub struct Household {
     pub log_var: f32,
     /// Trailing-year per-capita net income (sum of the ring), yuan/person/year.
     pub trailing: f32,
+    /// Dibao benefit granted at the last means test, yuan per person per year (0 = none).
+    pub dibao: f32,
     /// Region index.
     pub region: u16,
     /// Ticks since the start at which the household last exited poverty, plus one (0 = never).
@@ -139,6 +141,9 @@ pub struct Rates {
     pub reserve_ratio: f32,
     /// Multiplier on farm output from a common disaster (1 = none).
     pub common_disaster: f32,
+    /// The dibao quota's income cut-off (per person per year): the `dibao_coverage` quantile
+    /// of own incomes at the previous means test (ODD §7.5).
+    pub dibao_threshold: f32,
     /// Share of the tick under a common disaster, in \[0,1\].
     pub common_disaster_cover: f32,
 }
@@ -152,6 +157,10 @@ pub struct StepParams {
     pub tpy: u32,
     /// Poverty line per person per year.
     pub line: f32,
+    /// Dibao standard per person per year (0: no dibao).
+    pub dibao_standard: f32,
+    /// Log sd of the means test's income assessment error.
+    pub dibao_error: f32,
     /// ln(line).
     pub ln_line: f32,
     /// Vulnerability threshold as a z-score: Φ⁻¹(threshold).
@@ -184,6 +193,9 @@ pub struct StepParams {
     pub skill_gain: f32,
     /// Whether this tick re-assesses registered poverty status (the year's last tick).
     pub assess: bool,
+    /// Whether this tick runs the dibao means test (the year's last tick, and the last tick
+    /// of the burn-in so that the guarantee is in place at the start).
+    pub means_test: bool,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -337,6 +349,7 @@ struct Income {
     transfer: f32,
     dividend: f32,
     social: f32,
+    dibao: f32,
     /// Sum of the components above.
     gross: f32,
     /// Medical cost covered by health services.
@@ -386,6 +399,7 @@ pub fn step(
     adjust_effort(h, p, &income);
     let ln_trailing = update_trailing(h, ring, p, income.net);
     let status = poverty_status(h, p, start.was, acc);
+    means_test(h, r, p, rng, acc);
     account(
         h,
         p,
@@ -548,7 +562,8 @@ fn tick_income(
     let transfer = if start.eligible { r.transfer } else { 0.0 };
     let dividend = if start.member { r.dividend } else { 0.0 };
     let social = if start.at_risk { r.social_cash } else { 0.0 };
-    let gross = farm + procurement + wage + post + remit + transfer + dividend + social;
+    let dibao = h.dibao * h.size as f32 / p.tpy as f32;
+    let gross = farm + procurement + wage + post + remit + transfer + dividend + social + dibao;
     let covered = shocks.medical * r.health_cover;
     let out_of_pocket = shocks.medical - covered;
     let from_savings = out_of_pocket.min(h.savings);
@@ -583,6 +598,7 @@ fn tick_income(
         transfer,
         dividend,
         social,
+        dibao,
         gross,
         covered,
         topup,
@@ -590,11 +606,41 @@ fn tick_income(
     }
 }
 
+/// ODD §7.4 part 6b (step 24; draw 9): the yearly means test of the minimum livelihood
+/// guarantee (低保), at the assessment only. The household's own income over the year (its
+/// trailing income less the benefit it received, constant since the last test) is assessed
+/// with a mean-one lognormal error; below the lower of the standard and the quota's cut-off,
+/// the benefit fills the assessed gap to the standard for the next year.
+#[inline(always)]
+fn means_test(
+    h: &mut Household,
+    r: &Rates,
+    p: &StepParams,
+    rng: &mut ChaCha8Rng,
+    acc: &mut BlockAcc,
+) {
+    if !p.means_test || p.dibao_standard <= 0.0 {
+        return;
+    }
+    let eps: f32 = rng.sample::<f32, _>(StandardNormal);
+    // At a means test the trailing year holds exactly the benefit in force since the last
+    // one, whatever the tick length.
+    let own = (h.trailing - h.dibao).max(0.0);
+    acc.own_hist.add(own.max(1.0) as f64);
+    let e = p.dibao_error;
+    let assessed = own * (e * eps - 0.5 * e * e).exp();
+    h.dibao = if assessed < p.dibao_standard.min(r.dibao_threshold) {
+        p.dibao_standard - assessed
+    } else {
+        0.0
+    };
+}
+
 /// ODD §7.4 part 4, dependency (step 22): effort drifts toward 1 − dependency × (the share
 /// of transfers and social cash in gross income).
 #[inline(always)]
 fn adjust_effort(h: &mut Household, p: &StepParams, income: &Income) {
-    let dependent = income.transfer + income.social;
+    let dependent = income.transfer + income.social + income.dibao;
     let share = if income.gross > 0.0 {
         (dependent / income.gross).min(1.0)
     } else {
@@ -726,6 +772,10 @@ fn account(
     comps[6] += income.dividend as f64;
     comps[7] += income.social as f64;
     comps[8] += income.topup as f64;
+    comps[9] += income.dibao as f64;
+    if h.dibao > 0.0 {
+        acc.dibao_recipients += 1.0;
+    }
     acc.medical += shocks.medical as f64;
     acc.medical_covered += income.covered as f64;
     acc.medical_claims += shocks.medical as f64;
@@ -766,7 +816,7 @@ mod tests {
 
     #[test]
     fn record_is_compact() {
-        assert!(std::mem::size_of::<Household>() <= 44);
+        assert!(std::mem::size_of::<Household>() <= 48);
     }
 
     #[test]
