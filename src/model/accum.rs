@@ -109,22 +109,7 @@ impl Histogram {
 
     /// Median by linear interpolation of the log-income within the median bin.
     pub fn median(&self) -> f64 {
-        let total: f64 = self.count.iter().sum();
-        if total <= 0.0 {
-            return f64::NAN;
-        }
-        let half = total / 2.0;
-        let mut cum = 0.0;
-        for b in 0..BINS {
-            let c = self.count[b];
-            if cum + c >= half && c > 0.0 {
-                let frac = (half - cum) / c;
-                let w = (LN_HI - LN_LO) / BINS as f64;
-                return (LN_LO + w * (b as f64 + frac)).exp();
-            }
-            cum += c;
-        }
-        f64::NAN
+        self.quantile(0.5)
     }
 
     /// Gini coefficient from the Lorenz curve of the binned data (equal incomes within a bin).

@@ -322,6 +322,18 @@ struct Shocks {
     shocked: f32,
 }
 
+/// Share of this tick an ongoing episode covers, with `left` ticks left (counted down
+/// already) and the last tick's stored share `end / 255`: all of it before the last tick,
+/// `end / 255` in the last, nothing after.
+#[inline(always)]
+fn episode_share(left: u8, end: u8) -> f32 {
+    match left {
+        0 => 0.0,
+        1 => end as f32 / 255.0,
+        _ => 1.0,
+    }
+}
+
 /// An episode of `len` ticks (fractional) starting at phase `o` ∈ \[0,1) of this tick
 /// covers `[o, o + len)`: it touches `n = ceil(o + len)` ticks, the first for
 /// `min(o + len, 1) − o` of it, the last (if another) for `q = o + len − (n − 1)`.
@@ -502,12 +514,8 @@ fn idiosyncratic_shocks(
         h.sick_end = end;
         medical = p.ill_cost * annual_income.max(p.line * h.size as f32);
         first
-    } else if h.sick_ticks == 1 {
-        h.sick_end as f32 / 255.0
-    } else if h.sick_ticks > 1 {
-        1.0
     } else {
-        0.0
+        episode_share(h.sick_ticks, h.sick_end)
     };
     let u: f32 = rng.random();
     let disaster_share = if u < p.p_disaster {
@@ -515,12 +523,8 @@ fn idiosyncratic_shocks(
         h.disaster_ticks = n;
         h.disaster_end = end;
         first
-    } else if h.disaster_ticks == 1 {
-        h.disaster_end as f32 / 255.0
-    } else if h.disaster_ticks > 1 {
-        1.0
     } else {
-        0.0
+        episode_share(h.disaster_ticks, h.disaster_end)
     };
     let eps: f32 = rng.sample::<f32, _>(StandardNormal);
     let shocked = ill_lost.max(disaster_share).max(r.common_disaster_cover);
