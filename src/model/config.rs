@@ -273,11 +273,6 @@ impl Shock {
         let overlap = b.min(e).saturating_sub(a.max(s));
         overlap as f64 / mpt as f64
     }
-
-    /// Whether the shock touches tick `t`.
-    pub fn on(&self, t: Tick) -> bool {
-        self.coverage(t) > 0.0
-    }
 }
 
 /// How a western government splits the aid it receives (shares of the net amount, sum 1).
