@@ -257,10 +257,10 @@ fn scenario_format_versions() {
     ]);
     assert!(o.status.success());
     let m = json(&out.join("manifest.json"));
-    assert_eq!(m["output_format"], 2);
-    assert_eq!(m["scenario_format"], 2);
+    assert_eq!(m["output_format"], 3);
+    assert_eq!(m["scenario_format"], 3);
     let r = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
-    assert!(r.contains("\nformat = 2\n"), "{r}");
+    assert!(r.contains("\nformat = 3\n"), "{r}");
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn check_run(cfg: &xiezuo::model::config::Config) -> Result<(), TestCaseError> {
     let streams = Streams::new(cfg.seed);
     let mut w = World::new(&cfg, &streams);
     xiezuo::model::engine::burn_in(&mut w, &cfg, &streams);
-    let workers0: u64 = w.households.iter().map(|h| h.workers as u64).sum();
+    let persons0: u64 = w.households.iter().map(|h| h.size as u64).sum();
     let n0 = w.households.len();
     let mut scratch = Scratch::default();
     let mut rec = NullRecorder;
@@ -125,12 +125,23 @@ fn check_run(cfg: &xiezuo::model::config::Config) -> Result<(), TestCaseError> {
                 );
             }
         }
-        // People: nobody appears or disappears; every worker is in exactly one place.
+        // People: nobody appears or disappears (a death is replaced by a birth); workers and
+        // elders are what the members' ages say; every worker is in exactly one place.
         prop_assert_eq!(w.households.len(), n0);
-        let workers: u64 = w.households.iter().map(|h| h.workers as u64).sum();
-        prop_assert_eq!(workers, workers0);
-        for h in &w.households {
+        let persons: u64 = w.households.iter().map(|h| h.size as u64).sum();
+        prop_assert_eq!(persons, persons0);
+        let life = &w.life;
+        for (h, ages) in w.households.iter().zip(&w.ages) {
             prop_assert!(h.local as u16 + h.migrants as u16 + h.posts as u16 <= h.workers as u16);
+            if cfg.demography.ageing {
+                let a = &ages[..h.size as usize];
+                let working = a
+                    .iter()
+                    .filter(|&&x| x >= life.working_age && x < life.farm_exit_age)
+                    .count();
+                let old = a.iter().filter(|&&x| x >= life.retirement_age).count();
+                prop_assert_eq!((h.workers as usize, h.elders as usize), (working, old));
+            }
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! household step writes it; [`crate::model::metrics`] turns it into measures.
 
 /// Income components, in the order of [`BlockAcc::components`].
-pub const COMPONENTS: [&str; 10] = [
+pub const COMPONENTS: [&str; 13] = [
     "farm",
     "procurement",
     "wage",
@@ -14,15 +14,20 @@ pub const COMPONENTS: [&str; 10] = [
     "social",
     "reserve",
     "dibao",
+    "pension",
+    "farm_subsidy",
+    "medical_insurance",
 ];
 
 /// Components that count as transfer (dependency) income: transfers, social cash, reserve,
 /// dibao.
 pub const TRANSFER_COMPONENTS: [usize; 4] = [5, 7, 8, 9];
 
-/// Components that are transfer income on the NBS definition (转移净收入): remittances of
-/// members working away, aid transfers, social cash, reserve top-ups, dibao.
-pub const NBS_TRANSFER_COMPONENTS: [usize; 5] = [4, 5, 7, 8, 9];
+/// Components that are transfer income on the NBS definition (转移性收入): remittances of
+/// members working away, aid transfers, social cash, reserve top-ups, dibao, pensions,
+/// agricultural subsidies and reimbursed medical costs. Transfer *net* income (转移净收入)
+/// subtracts the contributions paid (see [`BlockAcc::contributions`]).
+pub const NBS_TRANSFER_COMPONENTS: [usize; 8] = [4, 5, 7, 8, 9, 10, 11, 12];
 
 const BINS: usize = 640;
 const LN_LO: f64 = 3.912_023_005_428_146; // ln 50
@@ -181,7 +186,11 @@ pub struct BlockAcc {
     /// filled on means-test ticks only.
     pub own_hist: Histogram,
     /// Σ income components this tick (household totals, see [`COMPONENTS`]).
-    pub components: [f64; 10],
+    pub components: [f64; COMPONENTS.len()],
+    /// Σ pension contributions and medical insurance premiums paid this tick.
+    pub contributions: f64,
+    /// Members at or above the retirement age.
+    pub elders: f64,
     /// Σ medical costs incurred.
     pub medical: f64,
     /// Σ medical costs covered by health services.
@@ -244,8 +253,9 @@ impl BlockAcc {
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
-            eligible_next, at_risk_next, members_next, dibao_recipients);
-        self.components = [0.0; 10];
+            eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
+            elders);
+        self.components = [0.0; COMPONENTS.len()];
         self.hist.clear();
         self.own_hist.clear();
     }
@@ -257,7 +267,8 @@ impl BlockAcc {
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
-            eligible_next, at_risk_next, members_next, dibao_recipients);
+            eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
+            elders);
         for i in 0..self.components.len() {
             self.components[i] += w * o.components[i];
         }

@@ -62,9 +62,10 @@ pub struct Region {
     /// Monthly wage a migrant from this region earns in the east (yuan/month, skill 1).
     #[serde(default = "d_migrant_wage")]
     pub migrant_wage_month: f64,
-    /// Annual probability that an idle worker migrates on their own (without placement).
-    #[serde(default = "d_base_migration")]
-    pub base_migration: f64,
+    /// Annual probability that an idle worker migrates on their own (without placement);
+    /// absent: the steady-state rate of the initial stock (see [`Region::migration_rate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_migration: Option<f64>,
     /// Share of promised firm incentives the local government actually delivers, in \[0,1\].
     #[serde(default = "d_credibility")]
     pub credibility: f64,
@@ -88,6 +89,29 @@ pub struct Region {
     pub local_jobs_per_100: f64,
 }
 
+impl Region {
+    /// The annual probability that an idle worker migrates on their own: `base_migration`
+    /// if set, else the rate at which the initial migrant stock is a steady state of
+    /// spontaneous migration and return (ODD §7.2): with hazards `h = −ln(1 − p)`,
+    /// `h_b · (1 − l − m) = h_r · m` for the initial shares `m` of migrants and `l` of local
+    /// jobs among workers and the return rate `r`.
+    pub fn migration_rate(&self, migrant_return: f64) -> f64 {
+        if let Some(b) = self.base_migration {
+            return b;
+        }
+        let m = self.migrants_per_100 / 100.0;
+        let idle = 1.0 - self.local_jobs_per_100 / 100.0 - m;
+        if m <= 0.0 {
+            return 0.0;
+        }
+        if idle <= 1e-9 || migrant_return >= 1.0 {
+            return 1.0;
+        }
+        let h_r = -(1.0 - migrant_return).ln();
+        (1.0 - (-h_r * m / idle).exp()).clamp(0.0, 1.0)
+    }
+}
+
 fn one() -> f64 {
     d("region.weight")
 }
@@ -105,9 +129,6 @@ fn d_migrants() -> f64 {
 }
 fn d_migrant_wage() -> f64 {
     d("region.migrant_wage_month")
-}
-fn d_base_migration() -> f64 {
-    d("region.base_migration")
 }
 fn d_credibility() -> f64 {
     d("region.credibility")
@@ -578,6 +599,16 @@ pub struct ProtectionParams {
     pub dibao_coverage: f64,
     /// Log sd of the means test's error in assessing a household's income.
     pub dibao_assessment_error: f64,
+    /// Basic pension, yuan per member at or above the retirement age per year.
+    pub pension: f64,
+    /// Pension contribution, yuan per worker per year (none on the dibao).
+    pub pension_contribution: f64,
+    /// Medical insurance premium, yuan per person per year (none on the dibao).
+    pub medical_premium: f64,
+    /// Share of medical costs reimbursed by medical insurance.
+    pub medical_reimbursement: f64,
+    /// Agricultural subsidy, yuan per household per year.
+    pub farm_subsidy: f64,
 }
 
 impl Default for ProtectionParams {
@@ -586,6 +617,61 @@ impl Default for ProtectionParams {
             dibao_ratio: d("protection.dibao_ratio"),
             dibao_coverage: d("protection.dibao_coverage"),
             dibao_assessment_error: d("protection.dibao_assessment_error"),
+            pension: d("protection.pension"),
+            pension_contribution: d("protection.pension_contribution"),
+            medical_premium: d("protection.medical_premium"),
+            medical_reimbursement: d("protection.medical_reimbursement"),
+            farm_subsidy: d("protection.farm_subsidy"),
+        }
+    }
+}
+
+/// Household members' ages (ODD §7.2 and §7.4 part 8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemographyParams {
+    /// Share of persons at or above the retirement age at the start.
+    pub elder_share: f64,
+    /// Age at which a member becomes a worker.
+    pub working_age: u8,
+    /// Age at which a worker leaves wage work and draws the pension.
+    pub retirement_age: u8,
+    /// Age at which a member stops farming.
+    pub farm_exit_age: u8,
+    /// Gompertz modal age at death, years.
+    pub modal_age: f64,
+    /// Gompertz slope, per year.
+    pub mortality_slope: f64,
+    /// Whether members age, die and are replaced at each year's end.
+    pub ageing: bool,
+}
+
+impl Default for DemographyParams {
+    fn default() -> Self {
+        DemographyParams {
+            elder_share: d("demography.elder_share"),
+            working_age: d("demography.working_age") as u8,
+            retirement_age: d("demography.retirement_age") as u8,
+            farm_exit_age: d("demography.farm_exit_age") as u8,
+            modal_age: d("demography.modal_age"),
+            mortality_slope: d("demography.mortality_slope"),
+            ageing: crate::model::schema::default_bool("demography.ageing"),
+        }
+    }
+}
+
+/// Prices (ODD §7.9): the deflator of the measures given in each year's prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PricesParams {
+    /// Consumer price inflation per year.
+    pub inflation: f64,
+}
+
+impl Default for PricesParams {
+    fn default() -> Self {
+        PricesParams {
+            inflation: d("prices.inflation"),
         }
     }
 }
@@ -645,6 +731,10 @@ pub struct Config {
     pub social: SocialParams,
     /// Domestic social protection.
     pub protection: ProtectionParams,
+    /// Household members' ages.
+    pub demography: DemographyParams,
+    /// Prices.
+    pub prices: PricesParams,
 }
 
 impl Config {

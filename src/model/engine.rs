@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use crate::model::accum::BlockAcc;
+use crate::model::agents::demography::{self, Tally};
 use crate::model::agents::household::{self, Rates, StepParams};
 use crate::model::agents::{firm, government};
 use crate::model::config::{Config, ShockKind, Side};
@@ -95,8 +96,13 @@ pub fn step(
         }
     }
 
-    // 11. Structural changes at the tick boundary; households consume; treasuries borrow.
+    // 11. Structural changes at the tick boundary (firm entries and exits; at the year's
+    // end, members age, die and are born); households consume; treasuries borrow.
     firm::apply_changes(world, cfg);
+    if cfg.calendar.is_year_end(t) {
+        let tpy = cfg.calendar.ticks_per_year();
+        demography_phase(world, cfg, streams, cfg.calendar.burn_in / tpy + t / tpy);
+    }
     settle_tick(world);
 
     // 12. Report measures, flows and link state.
@@ -142,6 +148,41 @@ pub fn household_phase(
     }
 }
 
+/// Members' year end (ODD §7.4 part 8) for every household, in parallel over the same
+/// blocks as the household phase, each block drawing from the stream
+/// `(Demography, region·2³² + block, year)` where `year` counts from the start of the
+/// burn-in. Does nothing when `demography.ageing` is off.
+pub fn demography_phase(world: &mut World, cfg: &Config, streams: &Streams, year: u32) {
+    if !cfg.demography.ageing {
+        return;
+    }
+    let life = &world.life;
+    for (ri, rs) in world.regions.iter_mut().enumerate() {
+        let range = rs.range.clone();
+        let hh = &mut world.households[range.clone()];
+        let ages = &mut world.ages[range];
+        rs.demography_blocks
+            .par_iter_mut()
+            .zip(hh.par_chunks_mut(BLOCK))
+            .zip(ages.par_chunks_mut(BLOCK))
+            .enumerate()
+            .for_each(|(b, ((tally, hs), ags))| {
+                let mut rng = streams.stream(
+                    Purpose::Demography,
+                    ((ri as u64) << 32) | b as u64,
+                    year as u64,
+                );
+                *tally = Tally::default();
+                for (h, a) in hs.iter_mut().zip(ags.iter_mut()) {
+                    demography::year_end(h, a, life, &mut rng, tally);
+                }
+            });
+        for t in &rs.demography_blocks {
+            rs.demography.add(t);
+        }
+    }
+}
+
 /// Burn-in: runs the household phase for `cfg.calendar.burn_in` ticks with no cooperation,
 /// no shocks and no recording, so that incomes, savings, jobs and migration settle into the
 /// model's own dynamics before tick 0; then registers each household as poor or never poor
@@ -166,6 +207,7 @@ pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick)
     household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
     if params.means_test {
         dibao_quota(world, cfg);
+        demography_phase(world, cfg, streams, k / params.tpy);
     }
 }
 
@@ -248,6 +290,11 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         effort_adjust: (1.0 - (1.0 - hp.effort_adjust).powf(1.0 / tpy as f64)) as f32,
         skill_decay: (1.0 - (1.0 - hp.skill_decay).powf(1.0 / tpy as f64)) as f32,
         skill_gain: cfg.policy.training_skill_gain as f32,
+        pension: (cfg.protection.pension / tpy as f64) as f32,
+        farm_subsidy: (cfg.protection.farm_subsidy / tpy as f64) as f32,
+        premium: (cfg.protection.medical_premium / tpy as f64) as f32,
+        contribution: (cfg.protection.pension_contribution / tpy as f64) as f32,
+        reimbursement: cfg.protection.medical_reimbursement as f32,
         assess: cal.is_year_end(t),
         means_test: cal.is_year_end(t),
     }
@@ -342,7 +389,8 @@ fn set_rates(world: &mut World, cfg: &Config) {
             p_job: frac(vacancies, a.seekers_se),
             p_job_loss: (sep + (1.0 - sep) * frac(excess, a.local) as f64) as f32,
             p_place: frac(openings, a.seekers_se),
-            p_migrate: cal.per_tick_prob(p.base_migration * (1.0 - rs.pandemic)) as f32,
+            p_migrate: cal.per_tick_prob(p.migration_rate(hp.migrant_return) * (1.0 - rs.pandemic))
+                as f32,
             p_return: cal.per_tick_prob((hp.migrant_return + rs.pandemic).min(1.0)) as f32,
             p_post: frac((rs.post_capacity - a.posts).max(0.0), a.post_seekers),
             p_post_loss: frac((a.posts - rs.post_capacity).max(0.0), a.posts),
@@ -391,8 +439,13 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         rs.social_cash_fund -= c[7];
         rs.social_cash_budget = 0.0;
         l.transfer(Account::Reserve(ri), hh, c[8]);
-        // The dibao is paid by the central government (external, ODD §2.6).
+        // The dibao, pensions, agricultural subsidies and medical insurance are paid by the
+        // central government (external, ODD §2.6), which also receives the contributions.
         l.transfer(Account::Centre, hh, c[9]);
+        l.transfer(Account::Centre, hh, c[10]);
+        l.transfer(Account::Centre, hh, c[11]);
+        l.transfer(Account::Centre, hh, c[12]);
+        l.transfer(hh, Account::Centre, a.contributions);
         // Medical care: covered part from the social pool's health services, rest by households.
         l.transfer(Account::SocialPool(ri), Account::Medical, a.medical_covered);
         l.transfer(hh, Account::Medical, a.medical - a.medical_covered);
@@ -505,8 +558,11 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
     s.east.reset();
     s.west.reset();
     s.all.reset();
+    // The deflator at the tick's mid-point, 1 in the start year's prices (ODD §7.9).
+    let pi =
+        (1.0 + cfg.prices.inflation).powf((t as f64 + 0.5) / cfg.calendar.ticks_per_year() as f64);
     for (ri, rs) in world.regions.iter().enumerate() {
-        let m = Measures::from_acc(&rs.acc);
+        let m = Measures::from_acc(&rs.acc).with_prices(pi);
         rec.measures(t, Scope::Region(ri), &m, None);
         match cfg.regions[ri].side {
             Side::East => s.east.merge(&rs.acc, 1.0),
@@ -520,14 +576,14 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
         rec.measures(
             t,
             Scope::Side(Side::East),
-            &Measures::from_acc(&s.east),
+            &Measures::from_acc(&s.east).with_prices(pi),
             None,
         );
     }
     rec.measures(
         t,
         Scope::Side(Side::West),
-        &Measures::from_acc(&s.west),
+        &Measures::from_acc(&s.west).with_prices(pi),
         None,
     );
     let (theil, within, between) = theil_decomposition(&[&s.east, &s.west], &s.all);
@@ -541,7 +597,12 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
             f64::NAN
         },
     };
-    rec.measures(t, Scope::All, &Measures::from_acc(&s.all), Some(&sys));
+    rec.measures(
+        t,
+        Scope::All,
+        &Measures::from_acc(&s.all).with_prices(pi),
+        Some(&sys),
+    );
     for (li, link) in cfg.links.iter().enumerate() {
         if link.active(t) || world.flows.amount[li].iter().any(|&x| x != 0.0) {
             for ch in Channel::ALL {

@@ -76,9 +76,11 @@ pub struct Measures {
     /// Share of this tick's income from transfers, social cash, reserve top-ups and dibao
     /// (the income that weakens effort, §7.4 step 22).
     pub transfer_income_share: f64,
-    /// Share of this tick's income that is transfer income on the NBS definition (转移净收入):
-    /// the above plus remittances of members working away (comparable with the 27% of
-    /// poor-area rural income in 2019, BRIEF §7).
+    /// Share of this tick's disposable income that is transfer net income on the NBS
+    /// definition (转移净收入): the above plus remittances of members working away, pensions,
+    /// agricultural subsidies and reimbursed medical costs, less pension contributions and
+    /// medical premiums, over all income components less the same contributions
+    /// (comparable with the 27% of poor-area rural income in 2019, BRIEF §7).
     pub transfer_share_nbs: f64,
     /// Share of households receiving the dibao.
     pub dibao_share: f64,
@@ -94,9 +96,22 @@ pub struct Measures {
     pub mean_skill: f64,
     /// Mean household effort.
     pub mean_effort: f64,
+    /// Members at or above the retirement age (real scale).
+    pub elders: f64,
+    /// Consumer price index, 1 in the start year's prices (the tick's mid-point).
+    pub price_index: f64,
+    /// Mean trailing per-capita income in the tick's prices (`mean_income × price_index`).
+    pub mean_income_current: f64,
 }
 
 impl Measures {
+    /// Sets the price index of the measures and the measures given in current prices.
+    pub fn with_prices(mut self, price_index: f64) -> Measures {
+        self.price_index = price_index;
+        self.mean_income_current = self.mean_income * price_index;
+        self
+    }
+
     /// Computes the measures of a real-scale accumulator.
     pub fn from_acc(a: &BlockAcc) -> Measures {
         let total: f64 = a.components.iter().sum();
@@ -131,7 +146,7 @@ impl Measures {
             gini: a.hist.gini(),
             theil: a.theil(),
             transfer_income_share: ratio(transfer, total),
-            transfer_share_nbs: ratio(nbs, total),
+            transfer_share_nbs: ratio(nbs - a.contributions, total - a.contributions),
             dibao_share: ratio(a.dibao_recipients, a.n),
             component_shares: shares,
             migrants: a.migrants,
@@ -139,6 +154,9 @@ impl Measures {
             welfare_posts: a.posts,
             mean_skill: ratio(a.skill, a.n),
             mean_effort: ratio(a.effort, a.n),
+            elders: a.elders,
+            price_index: 1.0,
+            mean_income_current: a.mean_income(),
         }
     }
 }

@@ -28,6 +28,9 @@ pub enum Purpose {
     Run = 7,
     /// Latin-hypercube sweeps: (dimension, 0).
     Sweep = 8,
+    /// Members' year end (ageing, death, birth): (region·2^32 + block, year counted from
+    /// the start of the burn-in).
+    Demography = 9,
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): the standard 64-bit mixer.

@@ -301,7 +301,7 @@ pub const KEYS: &[KeySpec] = &[
     num("region.household_size", 3.2, "mean persons")
         .range(1.0, 8.0)
         .doc("Sizes are 1 + Poisson(mean − 1), capped at 8"),
-    num("region.workers_per_household", 1.8, "mean working-age members")
+    num("region.workers_per_household", 1.8, "mean members aged 16–59")
         .range(1.0, 8.0)
         .rule("at most `household_size`")
         .doc("Workers are 1 + Binomial, capped by size"),
@@ -324,7 +324,8 @@ pub const KEYS: &[KeySpec] = &[
     num("region.migrant_wage_month", 4541.0, "yuan/month at skill 1")
         .range(0.0, MAX_WAGE / 12.0)
         .doc("Wage a migrant from this region earns in the east"),
-    share("region.base_migration", 0.03, "per year")
+    spec("region.base_migration", Kind::Number, Default::Absent("the steady-state rate of the initial migrant stock (ODD §7.2)"), "per year")
+        .range(0.0, 1.0)
         .doc("Probability that an idle worker migrates on their own"),
     share("region.credibility", 0.6, "share")
         .doc("Share of promised firm incentives the local government delivers"),
@@ -338,7 +339,7 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Value added per local firm worker relative to the wage"),
     num("region.growth", 0.0, "per year")
         .range(-0.5, 0.5)
-        .doc("Real growth of farm output and wages (local and migrant)"),
+        .doc("Real background growth of farm output and wages (local and migrant). Calibrated scenarios: 0.061, national rural disposable income 2016–2020 (+8.5% a year nominal, NBS, BRIEF §7) deflated by the CPI (+2.3% a year, NBS)"),
     // 7.10.3 Links.
     spec("link.east", Kind::Text, Default::Required, "region name")
         .rule("an eastern region")
@@ -562,6 +563,44 @@ pub const KEYS: &[KeySpec] = &[
     num("protection.dibao_assessment_error", 0.3, "log sd")
         .range(0.0, 3.0)
         .doc("Error of the means test's income assessment: inclusion and exclusion errors (uncalibrated)"),
+    num("protection.pension", 2088.0, "yuan per person aged ≥ retirement age per year")
+        .range(0.0, MAX_WAGE)
+        .doc("Urban-rural residents' basic pension (城乡居民基本养老保险). 2020: 335.5 bn yuan paid to 160.68 m recipients, 174 yuan a month (MOHRSS statistical communiqué 2020)"),
+    num("protection.pension_contribution", 100.0, "yuan per worker per year")
+        .range(0.0, MAX_WAGE)
+        .doc("Pension contribution of working-age members: the lowest tier of the scheme (State Council 2014 No. 8); dibao households pay none"),
+    num("protection.medical_premium", 280.0, "yuan per person per year")
+        .range(0.0, MAX_WAGE)
+        .doc("Residents' medical insurance premium, individual part, 2020 (NHSA and MOF 2020 No. 24); dibao households pay none"),
+    share("protection.medical_reimbursement", 0.7, "share of medical costs")
+        .doc("Reimbursed by residents' medical insurance: the policy-range inpatient rate of 2020, 70.0% (NHSA statistical bulletin 2020); the share of all costs is lower (calibrate)"),
+    num("protection.farm_subsidy", 800.0, "yuan per household per year")
+        .range(0.0, MAX_WAGE)
+        .doc("Agricultural support subsidy (耕地地力保护补贴): about 120 yuan per mu × 6.8 mu contracted per rural household; an estimate, not an official total (verify)"),
+    num("demography.elder_share", 0.2381, "share of persons")
+        .range(0.0, 1.0)
+        .doc("Persons aged 60 or more at the start (rural China 23.81%, 2020 census); the rest of the non-workers are children"),
+    int("demography.working_age", 16.0, "years")
+        .range(0.0, 30.0)
+        .doc("Age at which a member becomes a worker (joins the farm)"),
+    int("demography.retirement_age", 60.0, "years")
+        .range(31.0, 100.0)
+        .doc("Age at which a worker leaves wage work (local, migrant, post) and draws the pension (the scheme's pensionable age)"),
+    int("demography.farm_exit_age", 70.0, "years")
+        .range(31.0, 110.0)
+        .rule("at least `retirement_age`")
+        .doc("Age at which a member stops farming: rural elders farm past 60 (Pang, de Brauw & Rozelle 2004); stylised, uncalibrated"),
+    num("demography.modal_age", 83.7, "years")
+        .range(30.0, 120.0)
+        .doc("Gompertz mortality μ(a) = β·e^{β(a − M)}: modal age at death M; 83.7 with β = 0.1 gives life expectancy 77.9 (China 2020, NHC)"),
+    num("demography.mortality_slope", 0.1, "per year")
+        .above(0.0, 1.0)
+        .doc("Gompertz slope β (human adult mortality doubles about every 7 years)"),
+    spec("demography.ageing", Kind::Bool, Default::Bool(true), "bool")
+        .doc("Whether members age, die and are replaced by newborns at each year's end (off: ages stay as drawn)"),
+    num("prices.inflation", 0.0, "per year")
+        .range(-0.5, 1.0)
+        .doc("Consumer price inflation: the deflator of the `_current` measures (money is in constant prices of the start year). Calibrated scenarios: CPI 2021–2024, +0.9, +2.0, +0.2, +0.2% (NBS), mean 0.0083"),
 ];
 
 /// The spec of `key` (array elements without index: `region.weight`).

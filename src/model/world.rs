@@ -7,6 +7,9 @@ use rand::Rng;
 use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 
 use crate::model::accum::BlockAcc;
+use crate::model::agents::demography::{
+    elder_probability, farming_elders, initial_ages, Ages, LifeTable, Tally,
+};
 use crate::model::agents::household::{flags, status, Household, Rates};
 use crate::model::config::{Config, Side};
 use crate::model::firms::{FirmChange, FirmKind, Firms};
@@ -23,6 +26,10 @@ pub const BLOCK: usize = 2048;
 pub struct RegionState {
     /// Households of this region (indices into `World::households`).
     pub range: Range<usize>,
+    /// Members' year-end events since the start of the burn-in (simulated scale).
+    pub demography: Tally,
+    /// Per-block tallies of the last year end (merged in block order).
+    pub demography_blocks: Vec<Tally>,
     /// Real households (simulated × weight).
     pub real_households: f64,
     /// Infrastructure index in \[0,1\].
@@ -153,6 +160,10 @@ pub struct World {
     pub households: Vec<Household>,
     /// Per-capita income rings, `ticks_per_year` slots per household.
     pub rings: Vec<f32>,
+    /// Members' ages, one entry per household (read and written at year ends only).
+    pub ages: Vec<Ages>,
+    /// The life table of the run's demography parameters.
+    pub life: LifeTable,
     /// Region state.
     pub regions: Vec<RegionState>,
     /// Link state.
@@ -213,8 +224,11 @@ impl World {
     /// Bytes of the household records and income rings of `cfg`'s population.
     pub fn population_bytes(cfg: &Config) -> usize {
         let tpy = cfg.calendar.ticks_per_year() as usize;
-        cfg.total_households()
-            .saturating_mul(std::mem::size_of::<Household>() + tpy * std::mem::size_of::<f32>())
+        cfg.total_households().saturating_mul(
+            std::mem::size_of::<Household>()
+                + std::mem::size_of::<Ages>()
+                + tpy * std::mem::size_of::<f32>(),
+        )
     }
 
     /// Builds the initial state (tick 0) from a validated configuration; panics if the
@@ -242,6 +256,9 @@ impl World {
         rings
             .try_reserve_exact(n.saturating_mul(tpy))
             .map_err(|_| oom)?;
+        let mut ages: Vec<Ages> = Vec::new();
+        ages.try_reserve_exact(n).map_err(|_| oom)?;
+        let life = LifeTable::new(&cfg.demography);
         let mut regions = Vec::with_capacity(cfg.regions.len());
         let mut firms = Firms::default();
         for (ri, region) in cfg.regions.iter().enumerate() {
@@ -249,14 +266,17 @@ impl World {
             let start = households.len();
             let count = p.households as usize;
             let nblocks = count.div_ceil(BLOCK);
+            let p_elder =
+                elder_probability(&cfg.demography, p.household_size, p.workers_per_household);
             for b in 0..nblocks {
                 let mut rng = streams.stream(Purpose::Init, ri as u64, b as u64);
                 let lo = b * BLOCK;
                 let hi = ((b + 1) * BLOCK).min(count);
                 for _ in lo..hi {
-                    let h = init_household(ri, region, cfg, &mut rng);
+                    let (h, a) = init_household(ri, region, cfg, &life, p_elder, &mut rng);
                     let per_tick = h.trailing / tpy as f32;
                     households.push(h);
+                    ages.push(a);
                     rings.extend(std::iter::repeat_n(per_tick, tpy));
                 }
             }
@@ -292,6 +312,7 @@ impl World {
                 export_price: 1.0,
                 dibao_threshold: f64::INFINITY,
                 blocks: vec![BlockAcc::default(); nblocks],
+                demography_blocks: vec![Tally::default(); nblocks],
                 firm_count: 1,
                 ..RegionState::default()
             });
@@ -322,6 +343,8 @@ impl World {
             tick: 0,
             households,
             rings,
+            ages,
+            life,
             regions,
             links,
             firms,
@@ -367,6 +390,7 @@ impl World {
                 a.medical_claims += cfg.households.illness_prob
                     / cfg.calendar.ticks_per_year() as f64
                     * cfg.households.illness_cost
+                    * (1.0 - cfg.protection.medical_reimbursement)
                     * (h.trailing * h.size as f32) as f64;
             }
             let mut real = BlockAcc::default();
@@ -422,8 +446,10 @@ fn init_household(
     ri: usize,
     region: &crate::model::config::Region,
     cfg: &Config,
+    life: &LifeTable,
+    p_elder: f64,
     rng: &mut rand_chacha::ChaCha8Rng,
-) -> Household {
+) -> (Household, Ages) {
     let p = region;
     let z: f64 = rng.sample(StandardNormal);
     let y0 = p.income_median * (p.income_sigma * z).exp();
@@ -449,9 +475,18 @@ fn init_household(
             migrants += 1;
         }
     }
+    let (ages, elders) = initial_ages(rng, life, size, workers, p_elder);
+    let workers = workers + farming_elders(life, &ages, size);
     let target = y0 * size as f64;
+    // Pensions and the subsidy are part of the initial income, contributions come out of it
+    // (ODD §7.2): farm income is what the rest leaves of the target.
+    let pr = &cfg.protection;
     let nonfarm = local as f64 * p.wage
-        + migrants as f64 * p.migrant_wage_month * 12.0 * cfg.households.remittance_share;
+        + migrants as f64 * p.migrant_wage_month * 12.0 * cfg.households.remittance_share
+        + elders as f64 * pr.pension
+        + pr.farm_subsidy
+        - size as f64 * pr.medical_premium
+        - workers as f64 * pr.pension_contribution;
     let farm_workers = (workers - local - migrants) as f64;
     let farm_total = (target - nonfarm).max(0.1 * target);
     let farm_base = farm_total / farm_workers.max(1.0);
@@ -463,7 +498,7 @@ fn init_household(
     let trailing = (realised / size as f64) as f32;
     let poor = trailing < cfg.poverty.line as f32;
     let init_sd = 0.5 * cfg.households.income_noise;
-    Household {
+    let h = Household {
         farm_base: farm_base as f32,
         skill: 1.0,
         effort: 1.0,
@@ -475,6 +510,7 @@ fn init_household(
         last_exit: 0,
         size,
         workers,
+        elders,
         local,
         migrants,
         posts: 0,
@@ -489,5 +525,6 @@ fn init_household(
             status::NEVER_POOR
         },
         flags: if poor { flags::EVER_POOR } else { 0 },
-    }
+    };
+    (h, ages)
 }

@@ -10,7 +10,7 @@ use crate::model::config::Config;
 
 /// Version of the output layout (tables, their columns, manifests). Raised whenever a
 /// column or file changes meaning; `CHANGELOG.md` lists each version's changes.
-pub const OUTPUT_FORMAT_VERSION: u32 = 2;
+pub const OUTPUT_FORMAT_VERSION: u32 = 3;
 
 /// One scenario of a run or comparison, as the manifest records it.
 #[derive(Debug, Clone)]

@@ -112,6 +112,13 @@ pub fn metric_info(metric: &str) -> MetricInfo {
         "welfare_posts" => ("Public-welfare posts".into(), "posts", Count),
         "mean_skill" => ("Mean skill".into(), "skill index", Index),
         "mean_effort" => ("Mean effort".into(), "effort index", Index),
+        "elders" => ("Members of pension age".into(), "persons", Count),
+        "price_index" => ("Consumer price index".into(), "start year = 1", Index),
+        "mean_income_current" => (
+            "Mean income, current prices".into(),
+            "yuan per person per year (each year's prices)",
+            Money,
+        ),
         m if m.starts_with("share_") => (
             format!("Income share: {}", words(&m["share_".len()..])),
             "% of income",

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use super::error::{suggest, ScenarioError};
 use super::source::Document;
 use crate::model::config::{
-    CentreParams, Channels, Config, FirmParams, HouseholdParams, Link, MarketParams, Phase,
-    PhaseScales, Policy, PovertyParams, ProtectionParams, Region, Shock, ShockKind, Side,
-    SocialParams,
+    CentreParams, Channels, Config, DemographyParams, FirmParams, HouseholdParams, Link,
+    MarketParams, Phase, PhaseScales, Policy, PovertyParams, PricesParams, ProtectionParams,
+    Region, Shock, ShockKind, Side, SocialParams,
 };
 use crate::model::schema;
 use crate::model::time::{Calendar, Step, YearMonth};
@@ -15,15 +15,24 @@ use crate::model::time::{Calendar, Step, YearMonth};
 /// Version of the scenario format (keys and their meaning). Raised whenever a key is added,
 /// removed or changes meaning; `CHANGELOG.md` lists each version's changes, and a scenario
 /// that declares an older `format` is loaded with a note saying what changed.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What changed in each scenario format version, newest last.
-pub const FORMAT_CHANGES: &[(u32, &str)] = &[(
-    2,
-    "numeric keys have upper bounds (money ≤ 1e12 yuan/year, wages ≤ 1e6 yuan/year, \
+pub const FORMAT_CHANGES: &[(u32, &str)] = &[
+    (
+        2,
+        "numeric keys have upper bounds (money ≤ 1e12 yuan/year, wages ≤ 1e6 yuan/year, \
      weights ≤ 1e6; see `xiezuo keys`); scenario and region names are 1–64 characters of \
      letters, digits, space and _ - . ' ( ) + · （ ） 、 & (no path separators); the `format` key",
-)];
+    ),
+    (
+        3,
+        "`region.base_migration` left out means the steady-state rate of the initial migrant \
+         stock (it was 0.03); households have members with ages (`[demography]`), and pensions, \
+         pension contributions, medical insurance and an agricultural subsidy (`[protection]`) \
+         are on by default (set them to 0 for the old behaviour); `[prices] inflation`",
+    ),
+];
 
 /// A loaded scenario: the validated configuration plus what produced it.
 #[derive(Debug, Clone)]
@@ -78,6 +87,10 @@ struct RawScenario {
     social: SocialParams,
     #[serde(default)]
     protection: ProtectionParams,
+    #[serde(default)]
+    demography: DemographyParams,
+    #[serde(default)]
+    prices: PricesParams,
 }
 
 #[derive(Debug, Deserialize)]
@@ -632,6 +645,17 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     c.group("centre", "centre", &raw.centre)?;
     c.group("social", "social", &raw.social)?;
     c.group("protection", "protection", &raw.protection)?;
+    c.group("demography", "demography", &raw.demography)?;
+    if raw.demography.farm_exit_age < raw.demography.retirement_age {
+        return Err(c.err(
+            "demography.farm_exit_age",
+            format!(
+                "must be at least demography.retirement_age ({}), got {}",
+                raw.demography.retirement_age, raw.demography.farm_exit_age
+            ),
+        ));
+    }
+    c.group("prices", "prices", &raw.prices)?;
     if raw
         .defaults
         .as_ref()
@@ -665,6 +689,8 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         centre: raw.centre,
         social: raw.social,
         protection: raw.protection,
+        demography: raw.demography,
+        prices: raw.prices,
     };
     Ok(Loaded {
         config,

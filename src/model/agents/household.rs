@@ -1,6 +1,6 @@
 //! Villager households and their workers: labour choices, shocks, income, poverty status.
 //!
-//! A household is a compact hot record (44 bytes) plus a ring of its last year of
+//! A household is a compact hot record (48 bytes) plus a ring of its last year of
 //! per-capita incomes kept in a separate column. The household step reads and writes nearly
 //! every field of the record, so one record per household beats one column per field here;
 //! the ring, the only wide part, is a column of its own.
@@ -69,8 +69,10 @@ pub struct Household {
     pub last_exit: u16,
     /// Persons.
     pub size: u8,
-    /// Working-age members.
+    /// Working-age members (ages in \[working age, retirement age)).
     pub workers: u8,
+    /// Members at or above the retirement age (draw the pension).
+    pub elders: u8,
     /// Workers employed by local firms.
     pub local: u8,
     /// Workers migrated east.
@@ -191,6 +193,16 @@ pub struct StepParams {
     pub skill_decay: f32,
     /// Skill gain of one trained worker.
     pub skill_gain: f32,
+    /// Basic pension per elder per tick.
+    pub pension: f32,
+    /// Agricultural subsidy per household per tick.
+    pub farm_subsidy: f32,
+    /// Medical insurance premium per person per tick (not on the dibao).
+    pub premium: f32,
+    /// Pension contribution per worker per tick (not on the dibao).
+    pub contribution: f32,
+    /// Share of medical costs reimbursed by medical insurance.
+    pub reimbursement: f32,
     /// Whether this tick re-assesses registered poverty status (the year's last tick).
     pub assess: bool,
     /// Whether this tick runs the dibao means test (the year's last tick, and the last tick
@@ -362,8 +374,15 @@ struct Income {
     dividend: f32,
     social: f32,
     dibao: f32,
+    pension: f32,
+    farm_subsidy: f32,
+    /// Medical costs reimbursed by medical insurance (income on the NBS definition; it pays
+    /// the bill).
+    insurance: f32,
     /// Sum of the components above.
     gross: f32,
+    /// Pension contributions and medical premium paid (not on the dibao).
+    contributions: f32,
     /// Medical cost covered by health services.
     covered: f32,
     /// Reserve-fund top-up.
@@ -567,14 +586,35 @@ fn tick_income(
     let dividend = if start.member { r.dividend } else { 0.0 };
     let social = if start.at_risk { r.social_cash } else { 0.0 };
     let dibao = h.dibao * h.size as f32 / p.tpy as f32;
-    let gross = farm + procurement + wage + post + remit + transfer + dividend + social + dibao;
-    let covered = shocks.medical * r.health_cover;
-    let out_of_pocket = shocks.medical - covered;
+    let pension = h.elders as f32 * p.pension;
+    let farm_subsidy = p.farm_subsidy;
+    // Medical insurance pays its share of the bill first; health services (aid) cover their
+    // share of the rest; the household pays what is left (ODD §7.4 step 17).
+    let insurance = shocks.medical * p.reimbursement;
+    let covered = (shocks.medical - insurance) * r.health_cover;
+    let out_of_pocket = shocks.medical - insurance - covered;
+    let gross = farm
+        + procurement
+        + wage
+        + post
+        + remit
+        + transfer
+        + dividend
+        + social
+        + dibao
+        + pension
+        + farm_subsidy
+        + insurance;
+    let contributions = if h.dibao > 0.0 {
+        0.0
+    } else {
+        h.size as f32 * p.premium + h.workers as f32 * p.contribution
+    };
     let from_savings = out_of_pocket.min(h.savings);
     h.savings -= from_savings;
     let from_income = out_of_pocket - from_savings;
     let line_tick = p.line * h.size as f32 / p.tpy as f32;
-    let mut net = gross - from_income;
+    let mut net = gross - insurance - from_income - contributions;
     let mut topup = 0.0;
     // The reserve fund judges the trailing year (this tick's net plus the other ticks), and a
     // shocked tick claims its share of the year's shortfall: `shocked · (line − year) / tpy`,
@@ -603,7 +643,11 @@ fn tick_income(
         dividend,
         social,
         dibao,
+        pension,
+        farm_subsidy,
+        insurance,
         gross,
+        contributions,
         covered,
         topup,
         net,
@@ -777,12 +821,17 @@ fn account(
     comps[7] += income.social as f64;
     comps[8] += income.topup as f64;
     comps[9] += income.dibao as f64;
+    comps[10] += income.pension as f64;
+    comps[11] += income.farm_subsidy as f64;
+    comps[12] += income.insurance as f64;
+    acc.contributions += income.contributions as f64;
     if h.dibao > 0.0 {
         acc.dibao_recipients += 1.0;
     }
     acc.medical += shocks.medical as f64;
     acc.medical_covered += income.covered as f64;
-    acc.medical_claims += shocks.medical as f64;
+    acc.medical_claims += (shocks.medical - income.insurance) as f64;
+    acc.elders += h.elders as f64;
     acc.local += h.local as f64;
     acc.migrants += h.migrants as f64;
     acc.posts += h.posts as f64;

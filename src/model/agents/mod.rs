@@ -4,6 +4,7 @@
 //! Each submodule owns one kind's state layout and rules; region-level rules operate on
 //! [`crate::model::world::World`] and are called by [`crate::model::engine::step`] in the ODD's order.
 
+pub mod demography;
 pub mod firm;
 pub mod government;
 pub mod household;
