@@ -54,6 +54,7 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::Experiment(_)
             | CliError::Batch(crate::batch::runner::BatchError::Conflict(_))
+            | CliError::Batch(crate::batch::runner::BatchError::Analysis(_))
             | CliError::Output(OutputError::NotEmpty(_))
             | CliError::Output(OutputError::BadOutDir { .. }) => 2,
             CliError::RunsFailed { .. } => 3,
@@ -179,6 +180,14 @@ pub enum Command {
     /// Mean and 95% CI across replicates per scenario, point, tick and region.
     Summarize {
         /// Merged batch directory.
+        dir: PathBuf,
+    },
+    /// Sobol indices or Morris elementary effects of a merged sensitivity batch (a batch file
+    /// with [sweep] method = "saltelli" or "morris" and a [sensitivity] section).
+    Sensitivity {
+        /// The batch file the batch was run from.
+        file: PathBuf,
+        /// Merged batch directory (writes sensitivity.parquet and sensitivity.csv there).
         dir: PathBuf,
     },
     /// Chart one measure over time with 95% bands across replicates.
@@ -420,6 +429,15 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
         }
         Command::Summarize { dir } => {
             let p = crate::batch::runner::summarize(&dir)?;
+            println!("wrote {}", p.display());
+            Ok(())
+        }
+        Command::Sensitivity { file, dir } => {
+            let exp = crate::batch::experiment::Experiment::load(&file)?;
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let rows = crate::batch::sensitivity::analyse(&exp, &text, &dir)?;
+            let p = crate::batch::sensitivity::write(&dir, &rows)?;
+            print!("{}", crate::batch::sensitivity::text_table(&rows));
             println!("wrote {}", p.display());
             Ok(())
         }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::model::rng::{mix, Purpose, Streams};
 use crate::scenario::{self, Loaded, ScenarioError};
+use crate::stats::sensitivity;
 
 /// A batch file that cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -49,6 +50,8 @@ struct RawExperiment {
     sweep: Option<RawSweep>,
     #[serde(default)]
     output: Keep,
+    #[serde(default)]
+    sensitivity: Option<SensitivitySpec>,
 }
 
 fn d_seed() -> u64 {
@@ -78,7 +81,44 @@ struct RawSweep {
     method: String,
     #[serde(default)]
     samples: Option<u32>,
+    #[serde(default)]
+    levels: Option<u32>,
     param: Vec<RawParam>,
+}
+
+/// `[sensitivity]`: what `xiezuo sensitivity` computes indices of.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivitySpec {
+    /// The outputs: a measure of one scope, averaged over a window of years.
+    pub outputs: Vec<OutputSpec>,
+    /// Bootstrap resamples for the 95% intervals.
+    #[serde(default = "d_resamples")]
+    pub resamples: u32,
+}
+
+fn d_resamples() -> u32 {
+    1000
+}
+
+/// One output of a sensitivity analysis: the mean over the years `from..=to` of a measure's
+/// year-end values in one scope, averaged over replicates.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// A `metrics` column (e.g. `relapse_rate`, `poverty_rate`, `mean_income`).
+    pub measure: String,
+    /// A region name, `WEST`, `EAST` or `ALL`.
+    #[serde(default = "d_scope")]
+    pub region: String,
+    /// First calendar year of the window.
+    pub from: i32,
+    /// Last calendar year of the window (inclusive).
+    pub to: i32,
+}
+
+fn d_scope() -> String {
+    "WEST".into()
 }
 
 fn d_method() -> String {
@@ -139,11 +179,22 @@ pub enum Method {
     Lhs,
     /// Owen-scrambled Sobol sequence over [min, max] per parameter.
     Sobol,
+    /// Saltelli's design for Sobol indices: `samples` base points, each a block of `d + 2`
+    /// points (A, B, AB₁ … AB_d) over [min, max] (`stats::sensitivity::saltelli_design`).
+    Saltelli,
+    /// Morris trajectories for elementary effects: `samples` trajectories of `d + 1` points
+    /// on a `levels`-level grid over [min, max] (`stats::sensitivity::morris_design`).
+    Morris,
 }
 
 impl Method {
     /// Allowed names.
-    pub const NAMES: [&str; 4] = ["grid", "list", "lhs", "sobol"];
+    pub const NAMES: [&str; 6] = ["grid", "list", "lhs", "sobol", "saltelli", "morris"];
+
+    /// Whether the method's points are a sensitivity design (`xiezuo sensitivity`).
+    pub fn is_sensitivity(self) -> bool {
+        matches!(self, Method::Saltelli | Method::Morris)
+    }
 }
 
 /// One swept scenario key.
@@ -202,6 +253,12 @@ pub struct Experiment {
     pub params: Vec<Param>,
     /// Points: for each, one value per parameter.
     pub points: Vec<Vec<toml::Value>>,
+    /// The points in the unit cube (sampled methods; empty for grid and list).
+    pub unit_points: Vec<Vec<f64>>,
+    /// Morris grid levels (method `morris`).
+    pub levels: u32,
+    /// What `xiezuo sensitivity` computes (`[sensitivity]`), if given.
+    pub sensitivity: Option<SensitivitySpec>,
     /// Outputs kept.
     pub keep: Keep,
 }
@@ -434,15 +491,44 @@ impl Experiment {
                 )
             })
         };
-        let (method, params, points) = match &raw.sweep {
+        let (method, params, points, unit_points) = match &raw.sweep {
             None => {
                 if let Some(e) = too_many(1) {
                     return Err(e);
                 }
-                (Method::Grid, Vec::new(), vec![Vec::new()])
+                (Method::Grid, Vec::new(), vec![Vec::new()], Vec::new())
             }
             Some(sw) => sweep_points(sw, raw.seed, &invalid, &too_many)?,
         };
+        let levels = raw.sweep.as_ref().and_then(|s| s.levels).unwrap_or(4);
+        if let Some(sens) = &raw.sensitivity {
+            if !method.is_sensitivity() {
+                return Err(invalid(
+                    "sensitivity",
+                    "needs a sensitivity design: [sweep] method = \"saltelli\" (Sobol indices) or \"morris\" (elementary effects)".into(),
+                ));
+            }
+            if sens.outputs.is_empty() {
+                return Err(invalid(
+                    "sensitivity.outputs",
+                    "list at least one output, e.g. { measure = \"relapse_rate\", region = \"WEST\", from = 2021, to = 2025 }".into(),
+                ));
+            }
+            for (i, o) in sens.outputs.iter().enumerate() {
+                if o.from > o.to {
+                    return Err(invalid(
+                        &format!("sensitivity.outputs[{i}].to"),
+                        format!("must be at least `from` ({}), got {}", o.from, o.to),
+                    ));
+                }
+            }
+            if !(10..=100_000).contains(&sens.resamples) {
+                return Err(invalid(
+                    "sensitivity.resamples",
+                    format!("must be in [10, 100000], got {}", sens.resamples),
+                ));
+            }
+        }
         let mut scenarios: Vec<ScenarioSpec> = Vec::new();
         for (i, s) in raw.scenario.iter().enumerate() {
             let source = match (&s.file, &s.builtin) {
@@ -521,8 +607,31 @@ impl Experiment {
             method,
             params,
             points,
+            unit_points,
+            levels,
+            sensitivity: raw.sensitivity,
             keep: raw.output,
         };
+        if let Some(sens) = &exp.sensitivity {
+            if !exp.keep.tables.iter().any(|t| t == "metrics") {
+                return Err(invalid(
+                    "output.tables",
+                    "a sensitivity analysis reads the metrics table: keep \"metrics\"".into(),
+                ));
+            }
+            for (i, o) in sens.outputs.iter().enumerate() {
+                if !exp.keep.regions.is_empty() && !exp.keep.regions.contains(&o.region) {
+                    return Err(invalid(
+                        &format!("sensitivity.outputs[{i}].region"),
+                        format!(
+                            "`{}` is not among the kept regions (output.regions: {})",
+                            o.region,
+                            exp.keep.regions.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         let mut keys: Vec<u64> = exp.runs().iter().map(|r| r.key).collect();
         keys.sort_unstable();
         if keys.windows(2).any(|w| w[0] == w[1]) {
@@ -623,11 +732,23 @@ impl Experiment {
             .collect();
         let mut out =
             Vec::with_capacity(self.scenarios.len() * words.len() * self.replicates as usize);
+        // Sensitivity designs use common random numbers within a Saltelli block or a Morris
+        // trajectory: the seed derives from the block's word (label and block index), so
+        // the points of a block differ only by their parameters (ODD §7.2).
+        let group = match self.method {
+            Method::Saltelli => self.params.len() + 2,
+            Method::Morris => self.params.len() + 1,
+            _ => 0,
+        };
         for (si, s) in self.scenarios.iter().enumerate() {
             for (pi, (text, occ)) in words.iter().enumerate() {
                 let a = point_word(&s.label, text, *occ);
+                let seed_word = match pi.checked_div(group) {
+                    Some(b) => point_word(&s.label, &format!("\u{1f}block={b}"), 0),
+                    None => a,
+                };
                 for r in 0..self.replicates {
-                    let k = master.key(Purpose::Run, a, r as u64);
+                    let k = master.key(Purpose::Run, seed_word, r as u64);
                     out.push(RunSpec {
                         run_id: out.len() as u32,
                         key: mix(mix(a) ^ r as u64),
@@ -695,7 +816,7 @@ pub fn value_text(v: &toml::Value) -> String {
     }
 }
 
-type Points = (Method, Vec<Param>, Vec<Vec<toml::Value>>);
+type Points = (Method, Vec<Param>, Vec<Vec<toml::Value>>, Vec<Vec<f64>>);
 
 fn sweep_points(
     sw: &RawSweep,
@@ -708,6 +829,8 @@ fn sweep_points(
         "list" => Method::List,
         "lhs" => Method::Lhs,
         "sobol" => Method::Sobol,
+        "saltelli" => Method::Saltelli,
+        "morris" => Method::Morris,
         m => {
             return Err(invalid(
                 "sweep.method",
@@ -772,11 +895,20 @@ fn sweep_points(
                     ));
                 }
             }
-            Method::Lhs | Method::Sobol => {
+            Method::Lhs | Method::Sobol | Method::Saltelli | Method::Morris => {
                 if !(bounds.0.is_finite() && bounds.1.is_finite() && bounds.1 >= bounds.0) {
                     return Err(invalid(
                         &k("min"),
                         format!("method `{}` needs finite `min` ≤ `max`", sw.method),
+                    ));
+                }
+                if method.is_sensitivity() && p.integer {
+                    return Err(invalid(
+                        &k("integer"),
+                        format!(
+                            "method `{}` needs continuous parameters: rounding would break its design",
+                            sw.method
+                        ),
                     ));
                 }
             }
@@ -844,28 +976,49 @@ fn sweep_points(
                 .map(|j| params.iter().map(|p| p.values[j].clone()).collect())
                 .collect()
         }
-        Method::Lhs | Method::Sobol => {
+        Method::Lhs | Method::Sobol | Method::Saltelli | Method::Morris => {
             let n = sw.samples.ok_or_else(|| {
                 invalid(
                     "sweep.samples",
                     format!("method `{}` needs `samples`", sw.method),
                 )
             })? as usize;
-            if n == 0 || n > MAX_POINTS {
+            let d = params.len();
+            // Points per sample: one, or a Saltelli block (d + 2), or a Morris trajectory (d + 1).
+            let per = match method {
+                Method::Saltelli => d + 2,
+                Method::Morris => d + 1,
+                _ => 1,
+            };
+            if n == 0 || n.saturating_mul(per) > MAX_POINTS {
                 return Err(invalid(
                     "sweep.samples",
-                    format!("must be in [1, {MAX_POINTS}], got {n}"),
+                    format!(
+                        "must be in [1, {}] ({per} points each), got {n}",
+                        MAX_POINTS / per
+                    ),
                 ));
             }
-            if let Some(e) = too_many(n as u64) {
+            if let Some(e) = too_many((n * per) as u64) {
                 return Err(e);
             }
-            let unit = if method == Method::Lhs {
-                latin_hypercube(n, params.len(), seed)
-            } else {
-                sobol(n, params.len(), seed)
+            let levels = sw.levels.unwrap_or(4) as usize;
+            if sw.levels.is_some() && method != Method::Morris {
+                return Err(invalid(
+                    "sweep.levels",
+                    "only method `morris` has grid levels".into(),
+                ));
+            }
+            let unit = match method {
+                Method::Lhs => latin_hypercube(n, d, seed),
+                Method::Sobol => sobol(n, d, seed),
+                Method::Saltelli => sensitivity::saltelli_design(n, d, sobol_seed(seed))
+                    .map_err(|e| invalid("sweep.samples", e.to_string()))?,
+                _ => sensitivity::morris_design(n, d, levels, morris_seed(seed))
+                    .map_err(|e| invalid("sweep.levels", e.to_string()))?,
             };
-            unit.into_iter()
+            let points = unit
+                .iter()
                 .map(|u| {
                     params
                         .iter()
@@ -880,10 +1033,11 @@ fn sweep_points(
                         })
                         .collect()
                 })
-                .collect()
+                .collect();
+            return Ok((method, params, points, unit));
         }
     };
-    Ok((method, params, points))
+    Ok((method, params, points, Vec::new()))
 }
 
 /// Latin hypercube sample of `n` points in `[0,1)^d`: each dimension's strata are permuted
@@ -906,9 +1060,21 @@ pub fn latin_hypercube(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
     pts
 }
 
+/// The 32-bit sobol_burley seed of a batch seed `s`: `(s ⊕ (s ≫ 32))` truncated.
+pub fn sobol_seed(s: u64) -> u32 {
+    (s ^ (s >> 32)) as u32
+}
+
+/// The seed of a batch's Morris trajectories: the first 8 bytes (little-endian) of the
+/// stream key `(Sweep, 0, 1)` of the batch seed.
+pub fn morris_seed(s: u64) -> u64 {
+    let k = Streams::new(s).key(Purpose::Sweep, 0, 1);
+    u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]])
+}
+
 /// `n` points of an Owen-scrambled Sobol sequence in `[0,1)^d` (sobol_burley, seeded).
 pub fn sobol(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
-    let s = (seed ^ (seed >> 32)) as u32;
+    let s = sobol_seed(seed);
     (0..n)
         .map(|i| {
             (0..d)

@@ -1,8 +1,9 @@
 //! Experiments on the model: batch files and their sweeps ([`experiment`]), single runs and
-//! replicates ([`replicate`]), and the batch runner with its resume, shards, merge and
-//! summaries ([`runner`]).
+//! replicates ([`replicate`]), the batch runner with its resume, shards, merge and
+//! summaries ([`runner`]), and the sensitivity analysis of a merged batch ([`sensitivity`]).
 
 pub mod experiment;
 pub mod keep;
 pub mod replicate;
 pub mod runner;
+pub mod sensitivity;

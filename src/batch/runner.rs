@@ -47,6 +47,9 @@ pub enum BatchError {
     /// Writing or reading failed.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A sensitivity analysis cannot be computed (what is missing and how to fix it).
+    #[error("{0}")]
+    Analysis(String),
 }
 
 fn table_err(path: &Path) -> impl Fn(PolarsError) -> OutputError + '_ {

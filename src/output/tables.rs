@@ -40,6 +40,20 @@ fn date_col(name: &str, cfg: &Config, ticks: &[u32]) -> Column {
         .expect("i32 casts to Date")
 }
 
+/// Civil (year, month) of days since 1970-01-01: the inverse of [`days_since_epoch`]
+/// (Hinnant's `civil_from_days`).
+pub fn civil_from_days(z: i64) -> (i64, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    (y, m)
+}
+
 /// Builds the metrics table.
 pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame> {
     let m = &rows.m;

@@ -411,18 +411,7 @@ fn split_batch(path: &Path, df: DataFrame, dir: &Path) -> Result<Vec<Part>, Data
     Ok(out)
 }
 
-/// Civil (year, month) of days since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    (y, m)
-}
+pub use crate::output::tables::civil_from_days;
 
 /// Calendar (year, month) of each row's Date column.
 pub fn year_months(df: &DataFrame, path: &Path) -> Result<Vec<(i64, u32)>, DataError> {

@@ -1,6 +1,7 @@
 //! Pure statistics shared by every front end: means with 95% intervals, differences between
-//! scenarios, Kaplan–Meier survival. No I/O and no knowledge of the model.
+//! scenarios, Kaplan–Meier survival, global sensitivity (Sobol and Morris). No I/O and no knowledge of the model.
 
+pub mod sensitivity;
 pub mod survival;
 
 /// Mean, and half-width of a 95% confidence interval (Student t) of `xs`.
