@@ -190,3 +190,45 @@ fn eastern_orders_limit_relocated_plants() {
         "exits with scarce orders {scarce_exits} vs ample {ample_exits}"
     );
 }
+
+/// Capital deepening (ODD §7.6.1): the capital a job needs grows with wages, so background
+/// growth does not by itself raise eastern firms' returns on capital (it did when capital
+/// per job was fixed: profits grew with wages on the same capital), and firms reinvest to
+/// keep their capacity, so a growing economy keeps its local jobs.
+#[test]
+fn background_growth_does_not_raise_returns_on_capital() {
+    let run = |g: f64| {
+        let cfg = config(
+            &[
+                &format!("region.Upland.growth={g}"),
+                &format!("region.Coastal.growth={g}"),
+            ],
+            |_| {},
+        );
+        let res = run_one(&cfg, false);
+        let l = &res.recorder.links;
+        let tpy = cfg.calendar.ticks_per_year();
+        let last = cfg.calendar.ticks - 1;
+        // Mean eastern firm return over the last two year ends.
+        let r: Vec<f64> = (0..l.tick.len())
+            .filter(|&i| (l.tick[i] + 1) % tpy == 0 && l.tick[i] + 2 * tpy > last)
+            .map(|i| l.r[i].east_firm_return)
+            .collect();
+        let ret = r.iter().sum::<f64>() / r.len() as f64;
+        let rows = upland(&cfg);
+        let local = rows.last().unwrap().local_capital / rows.first().unwrap().local_capital;
+        (ret, local)
+    };
+    let (flat, local_flat) = run(0.0);
+    let (grown, local_grown) = run(0.08);
+    assert!(
+        grown <= flat + 0.01,
+        "returns with 8% growth {grown} vs without {flat}"
+    );
+    // 8% a year for ten years is a factor 2.2 on wages: the local sector's capital follows
+    // (reinvestment) instead of staying flat.
+    assert!(
+        local_grown > 1.5 * local_flat,
+        "local capital ×{local_grown} with growth vs ×{local_flat} without"
+    );
+}

@@ -90,6 +90,13 @@ pub struct Region {
 }
 
 impl Region {
+    /// The region's growth factor at tick `t` with `tpy` ticks a year, to the middle of the
+    /// tick: `(1 + growth)^((t + ½)/tpy)`. Wages, farm output and the capital a job needs
+    /// grow with it (ODD §7.5, §7.6.1).
+    pub fn growth_factor(&self, t: u32, tpy: u32) -> f64 {
+        (1.0 + self.growth).powf((t as f64 + 0.5) / tpy as f64)
+    }
+
     /// The annual probability that an idle worker migrates on their own: `base_migration`
     /// if set, else the rate at which the initial migrant stock is a steady state of
     /// spontaneous migration and return (ODD §7.2): with hazards `h = −ln(1 − p)`,

@@ -353,7 +353,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
         let price = 1.0 + rs.market_reach * (mp.east_premium - transport).max(0.0);
         // Growth to the middle of the tick, so that a tick's level is its average whatever
         // the tick length.
-        let growth = (1.0 + p.growth).powf((world_tick as f64 + 0.5) / tpy);
+        let growth = p.growth_factor(world_tick, cal.ticks_per_year());
         let farm_mult = growth
             * (1.0 + infra_gain + mp.talent_farm_effect * rs.talent_index)
             * price

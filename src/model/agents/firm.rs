@@ -108,7 +108,9 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
                     region: w as u16,
                     link: li as u32,
                     kind: FirmKind::East,
-                    capital: fp.firm_capital,
+                    // Plants keep pace with the economy: the same jobs as a plant of
+                    // `firm_capital` at the start (ODD §7.6.2).
+                    capital: fp.firm_capital * cfg.regions[w].growth_factor(t, tpy as u32),
                     pool: 0.0,
                     expected_return: expected,
                 });
@@ -126,6 +128,15 @@ pub fn market_part(kind: FirmKind, cfg: &Config) -> f64 {
         FirmKind::East => 1.0 - cfg.firms.export_share,
         FirmKind::Local | FirmKind::Cooperative => 1.0,
     }
+}
+
+/// Capital one job needs in region `r` this tick: `capital_per_job` grown with the region's
+/// wages (capital deepening at the rate of wage growth keeps the capital–output ratio and,
+/// at given sales, the return on capital constant; ODD §7.6.1).
+#[inline]
+fn job_capital(world: &World, cfg: &Config, r: usize) -> f64 {
+    cfg.firms.capital_per_job
+        * cfg.regions[r].growth_factor(world.tick, cfg.calendar.ticks_per_year())
 }
 
 /// Value at base prices, per tick, of one job's output in region `r`: the wage of a worker
@@ -212,7 +223,7 @@ pub fn plan_demand(world: &mut World, cfg: &Config) {
     }
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
-        let cap = world.firms.capital[i] / cfg.firms.capital_per_job
+        let cap = world.firms.capital[i] / job_capital(world, cfg, r)
             * (1.0 - 0.5 * world.regions[r].pandemic)
             * job_value(world, cfg, r);
         let m = market_part(world.firms.kind[i], cfg);
@@ -236,7 +247,7 @@ pub fn plan_demand(world: &mut World, cfg: &Config) {
         let r = world.firms.region[i] as usize;
         let sales = Sales::of(world, cfg, i);
         world.regions[r].job_demand += firm_jobs(
-            world.firms.capital[i],
+            world.firms.capital[i] / job_capital(world, cfg, r),
             world.firms.kind[i],
             &sales,
             world.regions[r].pandemic,
@@ -245,10 +256,11 @@ pub fn plan_demand(world: &mut World, cfg: &Config) {
     }
 }
 
-/// Jobs a firm offers this tick: capacity times the share it expects to sell.
+/// Jobs a firm offers this tick: capacity (`capacity` jobs: capital over the capital a job
+/// needs) times the share it expects to sell.
 #[inline]
-fn firm_jobs(k: f64, kind: FirmKind, sales: &Sales, pandemic: f64, cfg: &Config) -> f64 {
-    k / cfg.firms.capital_per_job * (1.0 - 0.5 * pandemic) * sales.sold(market_part(kind, cfg))
+fn firm_jobs(capacity: f64, kind: FirmKind, sales: &Sales, pandemic: f64, cfg: &Config) -> f64 {
+    capacity * (1.0 - 0.5 * pandemic) * sales.sold(market_part(kind, cfg))
 }
 
 /// Whether benefit linkage is on (a guaranteed return or a dividend share is set).
@@ -276,8 +288,7 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
     } else {
         0.0
     };
-    let growth =
-        (1.0 + p.growth).powf((world.tick as f64 + 0.5) / cfg.calendar.ticks_per_year() as f64);
+    let growth = p.growth_factor(world.tick, cfg.calendar.ticks_per_year());
     // A plant sells what its home region's orders and the regional market take.
     let m = market_part(FirmKind::East, cfg);
     let sales = Sales {
@@ -294,7 +305,7 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
         effective_transport(world, cfg, r),
         rs.pandemic,
         growth * p.wage * skill,
-        fp.capital_per_job,
+        job_capital(world, cfg, r),
         fp.depreciation,
         cfg.policy.promised_incentive * rs.credibility,
     );
@@ -334,7 +345,13 @@ pub fn produce(world: &mut World, cfg: &Config) {
         };
         let sales = Sales::of(world, cfg, i);
         let k = world.firms.capital[i];
-        let my_demand = firm_jobs(k, kind, &sales, pandemic, cfg);
+        let k_job = job_capital(world, cfg, r);
+        let my_demand = firm_jobs(k / k_job, kind, &sales, pandemic, cfg);
+        // Capital deepening: what keeps the capacity the firm sells in step with wages,
+        // `(G_t / G_{t−1} − 1) · k · sold`, reinvested out of profit before payouts.
+        let deepening = ((1.0 + cfg.regions[r].growth).powf(1.0 / tpy) - 1.0).max(0.0)
+            * k
+            * sales.sold(market_part(kind, cfg));
         let share = if demand > 0.0 {
             my_demand / demand
         } else {
@@ -389,13 +406,15 @@ pub fn produce(world: &mut World, cfg: &Config) {
                     world.regions[r].dividend_pool += pay;
                     retained -= pay;
                 }
-                if retained > 0.0 {
+                let invest = deepening.min(retained.max(0.0));
+                let repatriate = retained - invest;
+                if repatriate > 0.0 {
                     let e = cfg.links[link as usize].east;
                     world
                         .ledger
-                        .transfer(Account::Firms(r), Account::EastOwners(e), retained);
-                    world.flows.add(link as usize, Channel::Profits, retained);
-                    retained = 0.0;
+                        .transfer(Account::Firms(r), Account::EastOwners(e), repatriate);
+                    world.flows.add(link as usize, Channel::Profits, repatriate);
+                    retained = invest;
                 }
             }
             FirmKind::Local => {
@@ -403,11 +422,13 @@ pub fn produce(world: &mut World, cfg: &Config) {
                 // already net of it) and pays the positive remainder to local owners; the
                 // depreciation of idle capacity is not renewed: the owners withdraw it.
                 let idle = (1.0 - utilisation) * depreciation;
-                if retained > 0.0 {
+                let invest = deepening.min(retained.max(0.0));
+                let pay = retained - invest;
+                if pay > 0.0 {
                     world
                         .ledger
-                        .transfer(Account::Firms(r), Account::Treasury(r), retained);
-                    retained = 0.0;
+                        .transfer(Account::Firms(r), Account::Treasury(r), pay);
+                    retained = invest;
                 }
                 if idle > 0.0 && k > idle {
                     world
@@ -494,7 +515,7 @@ fn update_demand(world: &mut World, cfg: &Config) {
             let s0: f64 = (0..world.firms.len())
                 .filter(|&i| world.firms.region[i] as usize == r)
                 .map(|i| {
-                    world.firms.capital[i] / cfg.firms.capital_per_job
+                    world.firms.capital[i] / job_capital(world, cfg, r)
                         * market_part(world.firms.kind[i], cfg)
                 })
                 .sum::<f64>()
