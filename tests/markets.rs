@@ -91,8 +91,9 @@ fn market_entry_follows_expected_returns_and_stops_below_the_hurdle() {
 #[test]
 fn broken_incentive_promises_raise_exits() {
     // Returns need the promised incentive to clear the hurdle; credibility is the share of
-    // it actually delivered.
-    let exits = |credibility: f64| {
+    // it actually delivered. Exits are compared per plant-year (the exit hazard): broken
+    // promises also deter entry, so there are fewer plants to leave.
+    let hazard = |credibility: f64| {
         let rows = upland(&config(
             &[
                 "policy.promised_incentive=0.1",
@@ -102,17 +103,18 @@ fn broken_incentive_promises_raise_exits() {
             ],
             |_| {},
         ));
+        let plant_ticks = total(&rows, |m| m.east_firms);
         (
-            total(&rows, |m| m.east_exits),
+            total(&rows, |m| m.east_exits) / plant_ticks.max(1.0),
             total(&rows, |m| m.east_entries),
         )
     };
-    let (kept_exits, kept_entries) = exits(1.0);
-    let (broken_exits, _) = exits(0.1);
+    let (kept, kept_entries) = hazard(1.0);
+    let (broken, _) = hazard(0.1);
     assert!(kept_entries > 0.0);
     assert!(
-        broken_exits > kept_exits,
-        "exits with broken promises {broken_exits} vs kept {kept_exits}"
+        broken > 1.5 * kept,
+        "exits per plant-tick with broken promises {broken} vs kept {kept}"
     );
 }
 
@@ -197,11 +199,14 @@ fn eastern_orders_limit_relocated_plants() {
 /// keep their capacity, so a growing economy keeps its local jobs.
 #[test]
 fn background_growth_does_not_raise_returns_on_capital() {
+    // Plants alike (no productivity shocks), so that survivors' selection does not move the
+    // mean return: this test isolates capital deepening.
     let run = |g: f64| {
         let cfg = config(
             &[
                 &format!("region.Upland.growth={g}"),
                 &format!("region.Coastal.growth={g}"),
+                "firms.productivity_shock=0",
             ],
             |_| {},
         );
@@ -230,5 +235,39 @@ fn background_growth_does_not_raise_returns_on_capital() {
     assert!(
         local_grown > 1.5 * local_flat,
         "local capital ×{local_grown} with growth vs ×{local_flat} without"
+    );
+}
+
+/// Plant productivity (ODD §7.6.7): with productivity shocks, plants whose productivity drifts
+/// down leave one by one, year after year; without them all plants of a region share one
+/// return, and exits come in a wave, if at all (`china_2021_pairings`, eastern exits by year).
+#[test]
+fn productivity_shocks_spread_exits_over_the_years() {
+    let years_with_exits = |shock: &str| {
+        let s = vec![format!("firms.productivity_shock={shock}")];
+        let cfg = xiezuo::scenario::load_builtin("china_2021_pairings.toml", &s)
+            .unwrap()
+            .config;
+        let res = run_one(&cfg, false);
+        let m = &res.recorder.markets;
+        let tpy = cfg.calendar.ticks_per_year();
+        let mut by_year = vec![0.0; (cfg.calendar.ticks / tpy) as usize];
+        for i in 0..m.tick.len() {
+            by_year[(m.tick[i] / tpy) as usize] += m.r[i].east_exits;
+        }
+        (
+            by_year.iter().filter(|&&x| x > 0.0).count(),
+            by_year.iter().sum::<f64>(),
+        )
+    };
+    let (spread_years, spread_exits) = years_with_exits("0.15");
+    let (wave_years, wave_exits) = years_with_exits("0");
+    assert!(
+        spread_years >= 5 && spread_exits > 1000.0,
+        "with shocks: exits in {spread_years} years, {spread_exits} in all"
+    );
+    assert!(
+        wave_years <= 2 && wave_exits < spread_exits / 10.0,
+        "without shocks: exits in {wave_years} years, {wave_exits} in all"
     );
 }

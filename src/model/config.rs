@@ -484,6 +484,11 @@ pub struct FirmParams {
     pub infra_productivity: f64,
     /// Share of firm output sold in eastern markets (the rest is sold locally).
     pub export_share: f64,
+    /// Persistence ρ of eastern plants' log productivity (AR(1), per year).
+    pub productivity_persistence: f64,
+    /// Standard deviation σ of the yearly innovation of eastern plants' log productivity
+    /// (0: every plant has productivity 1).
+    pub productivity_shock: f64,
 }
 
 impl Default for FirmParams {
@@ -500,6 +505,8 @@ impl Default for FirmParams {
             talent_productivity: d("firms.talent_productivity"),
             infra_productivity: d("firms.infra_productivity"),
             export_share: d("firms.export_share"),
+            productivity_persistence: d("firms.productivity_persistence"),
+            productivity_shock: d("firms.productivity_shock"),
         }
     }
 }

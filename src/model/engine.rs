@@ -102,6 +102,7 @@ pub fn step(
     if cfg.calendar.is_year_end(t) {
         let tpy = cfg.calendar.ticks_per_year();
         demography_phase(world, cfg, streams, cfg.calendar.burn_in / tpy + t / tpy);
+        firm::productivity_shocks(world, cfg, streams, t);
     }
     settle_tick(world);
 

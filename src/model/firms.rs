@@ -42,6 +42,9 @@ pub struct Firms {
     /// A cooperative's guarantee pool: project money set aside to pay the guaranteed return
     /// when profit falls short (not invested: it employs no one). 0 for other kinds.
     pub pool: Vec<f64>,
+    /// Plant productivity ψ: multiplies an eastern plant's value added (mean 1 across
+    /// plants; 1 for local firms and cooperatives; ODD §7.6.7).
+    pub productivity: Vec<f64>,
 }
 
 /// A structural change to apply at the tick boundary.
@@ -61,6 +64,8 @@ pub enum FirmChange {
         pool: f64,
         /// Expected return at entry (seeds `avg_return`).
         expected_return: f64,
+        /// Productivity ψ (1 except for eastern plants).
+        productivity: f64,
     },
     /// Firm at this index leaves.
     Exit(usize),
@@ -78,7 +83,8 @@ impl Firms {
     }
 
     /// Appends a firm with `capital` invested and `pool` set aside; its initial capital is
-    /// the sum (what the guaranteed return is owed on).
+    /// the sum (what the guaranteed return is owed on). Productivity starts at 1 (see
+    /// [`Firms::productivity`]).
     pub fn push(
         &mut self,
         region: u16,
@@ -88,6 +94,7 @@ impl Firms {
         pool: f64,
         expected_return: f64,
     ) {
+        self.productivity.push(1.0);
         self.region.push(region);
         self.link.push(link);
         self.kind.push(kind);
@@ -121,7 +128,8 @@ impl Firms {
             initial_capital,
             avg_return,
             low_ticks,
-            pool
+            pool,
+            productivity
         );
     }
 }

@@ -31,6 +31,8 @@ pub enum Purpose {
     /// Members' year end (ageing, death, birth): (region·2^32 + block, year counted from
     /// the start of the burn-in).
     Demography = 9,
+    /// Eastern plants' productivity shocks at a year end: (0, tick).
+    FirmShocks = 10,
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): the standard 64-bit mixer.

@@ -515,6 +515,11 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Firm productivity from infrastructure"),
     share("firms.export_share", 0.5, "share of output")
         .doc("Share of firm output sold in eastern markets"),
+    share("firms.productivity_persistence", 0.885, "per year")
+        .doc("Persistence ρ of eastern plants' log productivity, AR(1): ρ = 0.885, σ = 0.15 for plants (Cooper & Haltiwanger 2006, US manufacturing; uncalibrated for China)"),
+    num("firms.productivity_shock", 0.15, "log sd per year")
+        .range(0.0, 2.0)
+        .doc("Yearly innovation σ of eastern plants' log productivity (entrants draw from the stationary distribution, log sd σ/√(1 − ρ²)); 0: all plants alike"),
     num("market.price_flexibility", 0.5, "elasticity of price to demand/supply")
         .range(0.0, 5.0)
         .doc("Price of firm products rises as (demand/capacity)^this when demand exceeds capacity"),

@@ -5,7 +5,7 @@
 //! boundary, so every firm sees the same population within a tick.
 
 use rand::Rng;
-use rand_distr::{Distribution, Poisson};
+use rand_distr::{Distribution, Poisson, StandardNormal};
 
 use crate::model::config::{Config, PhaseScales};
 use crate::model::firms::{FirmChange, FirmKind, MAX_FIRMS_PER_REGION, MAX_NEW_FIRMS_PER_TICK};
@@ -103,6 +103,10 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
             }
             let p_enter = if c < mobilised { p_mobilised } else { p_market };
             if rng.random::<f64>() < p_enter {
+                // The entrant's productivity, from the stationary distribution of the
+                // plants' productivity process (ODD §7.6.7): one standard normal.
+                let z: f64 = rng.sample(StandardNormal);
+                let productivity = plant_productivity(fp, z);
                 world.regions[w].queued_entries += 1;
                 world.pending.push(FirmChange::Enter {
                     region: w as u16,
@@ -113,9 +117,51 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
                     capital: fp.firm_capital * cfg.regions[w].growth_factor(t, tpy as u32),
                     pool: 0.0,
                     expected_return: expected,
+                    productivity,
                 });
             }
         }
+    }
+}
+
+/// Stationary log-sd `s = σ/√(1 − ρ²)` of the plants' productivity process (ODD §7.6.7).
+fn productivity_sd(fp: &crate::model::config::FirmParams) -> f64 {
+    let rho = fp.productivity_persistence;
+    if rho < 1.0 {
+        fp.productivity_shock / (1.0 - rho * rho).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// An entrant's productivity for a standard normal `z`: `exp(s·z − s²/2)` (mean 1), `s` the
+/// stationary log-sd.
+fn plant_productivity(fp: &crate::model::config::FirmParams, z: f64) -> f64 {
+    let s = productivity_sd(fp);
+    (s * z - 0.5 * s * s).exp()
+}
+
+/// Year end: every eastern plant's log productivity follows the AR(1)
+/// `x' = ρ x + (1 − ρ) μ + σ ε` with `μ = −s²/2` (so that ψ has mean 1 in the stationary
+/// distribution), one standard normal per plant in index order from the stream
+/// `(FirmShocks, 0, t)` (ODD §7.6.7).
+pub fn productivity_shocks(world: &mut World, cfg: &Config, streams: &Streams, t: Tick) {
+    let fp = &cfg.firms;
+    if fp.productivity_shock <= 0.0 {
+        return;
+    }
+    let s = productivity_sd(fp);
+    let rho = fp.productivity_persistence;
+    let mu = -0.5 * s * s;
+    let mut rng = streams.stream(Purpose::FirmShocks, 0, t as u64);
+    for i in 0..world.firms.len() {
+        if world.firms.kind[i] != FirmKind::East {
+            continue;
+        }
+        let e: f64 = rng.sample(StandardNormal);
+        let x = world.firms.productivity[i].ln();
+        world.firms.productivity[i] =
+            (rho * x + (1.0 - rho) * mu + fp.productivity_shock * e).exp();
     }
 }
 
@@ -364,6 +410,7 @@ pub fn produce(world: &mut World, cfg: &Config) {
         // the region's price for the market part (ODD §7.6.6). Idle capital still depreciates.
         let gross_va = wages * lp * region_productivity(world, cfg, r);
         let va = gross_va
+            * world.firms.productivity[i]
             * sales.price_factor(market_part(kind, cfg))
             * (1.0 - fp.export_share * transport)
             * (1.0 - 0.5 * pandemic);
@@ -593,6 +640,7 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
             capital,
             pool,
             expected_return,
+            productivity,
         } = *ch
         {
             match kind {
@@ -613,6 +661,7 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
             world
                 .firms
                 .push(region, link, kind, capital, pool, expected_return);
+            *world.firms.productivity.last_mut().expect("just pushed") = productivity;
         }
     }
     world.pending = pending;

@@ -164,6 +164,7 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
                         capital: pol.project_size * (1.0 - pol.guarantee_pool),
                         pool: pol.project_size * pol.guarantee_pool,
                         expected_return: cfg.firms.hurdle_return,
+                        productivity: 1.0,
                     });
                 }
             }
