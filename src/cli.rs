@@ -439,6 +439,14 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             let p = crate::batch::sensitivity::write(&dir, &rows)?;
             print!("{}", crate::batch::sensitivity::text_table(&rows));
             println!("wrote {}", p.display());
+            let charts = dir.join("sensitivity");
+            let files = crate::present::sensitivity::sensitivity_charts(&charts, &rows)
+                .map_err(crate::present::report::ReportError::from)?;
+            println!(
+                "wrote {} charts (PNG and SVG) in {}",
+                files.len() / 2,
+                charts.display()
+            );
             Ok(())
         }
         Command::Plot {

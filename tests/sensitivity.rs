@@ -75,6 +75,14 @@ fn analyse(dir: &Path, text: &str) -> DataFrame {
     ok(&r);
     assert!(String::from_utf8_lossy(&r.stdout).contains("poverty.line"));
     assert!(out.join("sensitivity.csv").exists());
+    let charts: Vec<_> = std::fs::read_dir(out.join("sensitivity"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    for ext in ["png", "svg"] {
+        let name = format!("base_poverty_rate_WEST_2017-2018.{ext}");
+        assert!(charts.contains(&name), "{name} not among {charts:?}");
+    }
     let p = std::fs::File::open(out.join("sensitivity.parquet")).unwrap();
     ParquetReader::new(p).finish().unwrap()
 }
