@@ -255,8 +255,6 @@ pub struct Experiment {
     pub points: Vec<Vec<toml::Value>>,
     /// The points in the unit cube (sampled methods; empty for grid and list).
     pub unit_points: Vec<Vec<f64>>,
-    /// Morris grid levels (method `morris`).
-    pub levels: u32,
     /// What `xiezuo sensitivity` computes (`[sensitivity]`), if given.
     pub sensitivity: Option<SensitivitySpec>,
     /// Outputs kept.
@@ -500,7 +498,6 @@ impl Experiment {
             }
             Some(sw) => sweep_points(sw, raw.seed, &invalid, &too_many)?,
         };
-        let levels = raw.sweep.as_ref().and_then(|s| s.levels).unwrap_or(4);
         if let Some(sens) = &raw.sensitivity {
             if !method.is_sensitivity() {
                 return Err(invalid(
@@ -608,7 +605,6 @@ impl Experiment {
             params,
             points,
             unit_points,
-            levels,
             sensitivity: raw.sensitivity,
             keep: raw.output,
         };

@@ -47,6 +47,45 @@ pub struct IndexRow {
     pub used: u32,
 }
 
+impl IndexRow {
+    /// Whether `other` belongs to the same scenario and output.
+    pub fn same_output(&self, other: &IndexRow) -> bool {
+        (
+            &self.scenario,
+            &self.measure,
+            &self.region,
+            self.from,
+            self.to,
+        ) == (
+            &other.scenario,
+            &other.measure,
+            &other.region,
+            other.from,
+            other.to,
+        )
+    }
+
+    /// The scenario and output as a heading: `scenario — measure of region, from–to (method,
+    /// N base points used)`.
+    pub fn heading(&self) -> String {
+        format!(
+            "{} — {} of {}, {}–{} ({}, {} {} used)",
+            self.scenario,
+            self.measure,
+            self.region,
+            self.from,
+            self.to,
+            self.method,
+            self.used,
+            if self.method == "saltelli" {
+                "base points"
+            } else {
+                "trajectories"
+            }
+        )
+    }
+}
+
 /// Computes the indices of every scenario and output of `exp`'s `[sensitivity]` from the
 /// merged batch in `dir`, which must hold exactly the runs of `exp` (`text`: the batch
 /// file's text, for the fingerprint).
@@ -318,7 +357,7 @@ pub fn write(dir: &Path, rows: &[IndexRow]) -> Result<PathBuf, BatchError> {
 /// line per parameter and index with its 95% interval.
 pub fn text_table(rows: &[IndexRow]) -> String {
     let mut out = String::new();
-    let mut last = None;
+    let mut last: Option<&IndexRow> = None;
     let width = rows
         .iter()
         .map(|r| r.parameter.len())
@@ -326,24 +365,9 @@ pub fn text_table(rows: &[IndexRow]) -> String {
         .unwrap_or(9)
         .max(9);
     for r in rows {
-        let head = (&r.scenario, &r.measure, &r.region, r.from, r.to);
-        if last != Some(head) {
-            out.push_str(&format!(
-                "\n{} — {} of {}, {}–{} ({}, {} {} used)\n",
-                r.scenario,
-                r.measure,
-                r.region,
-                r.from,
-                r.to,
-                r.method,
-                r.used,
-                if r.method == "saltelli" {
-                    "base points"
-                } else {
-                    "trajectories"
-                }
-            ));
-            last = Some(head);
+        if !last.is_some_and(|l| l.same_output(r)) {
+            out.push_str(&format!("\n{}\n", r.heading()));
+            last = Some(r);
         }
         let iv = if r.low.is_nan() {
             String::new()

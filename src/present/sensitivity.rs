@@ -35,11 +35,11 @@ pub fn sensitivity_charts(dir: &Path, rows: &[IndexRow]) -> Result<Vec<PathBuf>,
     let mut start = 0;
     while start < rows.len() {
         let r0 = &rows[start];
-        let same = |r: &IndexRow| {
-            (&r.scenario, &r.measure, &r.region, r.from, r.to)
-                == (&r0.scenario, &r0.measure, &r0.region, r0.from, r0.to)
-        };
-        let end = start + rows[start..].iter().take_while(|r| same(r)).count();
+        let end = start
+            + rows[start..]
+                .iter()
+                .take_while(|r| r0.same_output(r))
+                .count();
         let group = &rows[start..end];
         start = end;
         let mut params: Vec<String> = Vec::new();
@@ -79,20 +79,7 @@ pub fn sensitivity_charts(dir: &Path, rows: &[IndexRow]) -> Result<Vec<PathBuf>,
             })
             .collect();
         let chart = Chart {
-            title: format!(
-                "{}: {} of {}, {}–{} ({} {} used)",
-                r0.scenario,
-                r0.measure,
-                r0.region,
-                r0.from,
-                r0.to,
-                r0.used,
-                if r0.method == "saltelli" {
-                    "base points"
-                } else {
-                    "trajectories"
-                }
-            ),
+            title: r0.heading(),
             params,
             series,
             x_label: x_label.to_string(),

@@ -204,7 +204,7 @@ pub fn year_end(
                 tally.retired += 1.0;
                 h.elders += 1;
                 if next < t.farm_exit_age {
-                    to_farm(h, rng, tally);
+                    leave_wage_job(h, rng, tally);
                 }
             }
             if a < t.farm_exit_age && next >= t.farm_exit_age && a >= t.working_age {
@@ -244,11 +244,6 @@ fn leave_wage_job(h: &mut Household, rng: &mut ChaCha8Rng, tally: &mut Tally) {
     };
     *job -= 1;
     tally.left_jobs += 1.0;
-}
-
-/// A member reaching the retirement age: a wage job picked by a draw is left for the farm.
-fn to_farm(h: &mut Household, rng: &mut ChaCha8Rng, tally: &mut Tally) {
-    leave_wage_job(h, rng, tally);
 }
 
 /// A worker who dies (or stops farming with no farm worker left): the job of a worker
