@@ -44,6 +44,9 @@ pub enum CliError {
     /// Charts or the report could not be made.
     #[error(transparent)]
     Report(#[from] crate::present::report::ReportError),
+    /// A calibration could not run.
+    #[error(transparent)]
+    Calibrate(#[from] crate::batch::calibrate::CalibrateError),
 }
 
 impl CliError {
@@ -55,6 +58,10 @@ impl CliError {
             | CliError::Experiment(_)
             | CliError::Batch(crate::batch::runner::BatchError::Conflict(_))
             | CliError::Batch(crate::batch::runner::BatchError::Analysis(_))
+            | CliError::Calibrate(crate::batch::calibrate::CalibrateError::Conflict(_))
+            | CliError::Calibrate(crate::batch::calibrate::CalibrateError::Output(
+                OutputError::NotEmpty(_) | OutputError::BadOutDir { .. },
+            ))
             | CliError::Output(OutputError::NotEmpty(_))
             | CliError::Output(OutputError::BadOutDir { .. }) => 2,
             CliError::RunsFailed { .. } => 3,
@@ -189,6 +196,22 @@ pub enum Command {
         file: PathBuf,
         /// Merged batch directory (writes sensitivity.parquet and sensitivity.csv there).
         dir: PathBuf,
+    },
+    /// Fit a scenario's free parameters to official figures (ABC-SMC on downscaled runs):
+    /// posterior, fit table with held-out facts, which parameters the data constrain.
+    Calibrate {
+        /// Calibration file (see calibration/).
+        file: PathBuf,
+        /// Output directory (generations, posterior, fit, calibrated.set, fit.md).
+        #[arg(long)]
+        out: PathBuf,
+        /// Continue a stopped calibration in --out from its last finished generation.
+        #[arg(long)]
+        resume: bool,
+        /// Also write the fit into this Markdown file (e.g. docs/CALIBRATION.md), between
+        /// the calibration's markers (added at the end if missing).
+        #[arg(long, value_name = "FILE")]
+        doc: Option<PathBuf>,
     },
     /// Chart one measure over time with 95% bands across replicates.
     Plot {
@@ -449,6 +472,12 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Command::Calibrate {
+            file,
+            out,
+            resume,
+            doc,
+        } => calibrate_command(&file, &out, resume, doc.as_deref()),
         Command::Plot {
             dir,
             metric,
@@ -930,4 +959,69 @@ fn keys_text(format: KeysFormat) -> String {
             s
         }
     }
+}
+
+/// `xiezuo calibrate`: validates, runs (or resumes) the calibration with a progress line per
+/// generation, prints the posterior and the fit, and optionally updates a Markdown file.
+fn calibrate_command(
+    file: &Path,
+    out: &Path,
+    resume: bool,
+    doc: Option<&Path>,
+) -> Result<(), CliError> {
+    use crate::batch::calibrate;
+    let c = calibrate::Calibration::load(file)?;
+    if let Some(d) = doc {
+        if d.exists() && !d.is_file() {
+            return Err(CliError::Usage(format!(
+                "--doc {}: not a file",
+                d.display()
+            )));
+        }
+    }
+    println!(
+        "calibrating `{}`: {} parameters, {} targets ({} held out), population {}, up to {} generations",
+        c.name,
+        c.parameters.len(),
+        c.targets.targets.len(),
+        c.targets.targets.iter().filter(|t| t.holdout).count(),
+        c.abc.population,
+        c.abc.generations
+    );
+    let start = Instant::now();
+    let progress = |g: &calibrate::GenerationDone| {
+        println!(
+            "generation {}: ε = {:.4}, {} candidates, acceptance {:.3}, ESS {:.0}{} ({:.0} s)",
+            g.index,
+            g.epsilon,
+            g.evaluations,
+            g.acceptance,
+            g.ess,
+            if g.complete {
+                ""
+            } else {
+                ", INCOMPLETE (max_evaluations reached)"
+            },
+            start.elapsed().as_secs_f64()
+        );
+    };
+    let opts = calibrate::Options {
+        out: out.to_path_buf(),
+        resume,
+        progress: Some(&progress),
+        tick: None,
+    };
+    let o = calibrate::run(&c, &opts)?;
+    print!("{}", calibrate::markdown(&c, &o));
+    println!(
+        "{} runs in {:.0} s; wrote {}",
+        o.runs,
+        start.elapsed().as_secs_f64(),
+        out.display()
+    );
+    if let Some(d) = doc {
+        calibrate::update_doc(d, &c.name, &calibrate::markdown(&c, &o))?;
+        println!("updated {}", d.display());
+    }
+    Ok(())
 }

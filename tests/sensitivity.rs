@@ -2,7 +2,7 @@
 //! downscaled scenario, merged and analysed. A parameter that cannot change the output
 //! (`prices.inflation` only deflates the `_current` measures) gets indices of exactly zero;
 //! one that does (the poverty line) does not. Bad sensitivity sections are errors naming
-//! the key (exit 2).
+//! the key (exit 2). The batch's report (`xiezuo report`) carries the indices.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -83,6 +83,17 @@ fn analyse(dir: &Path, text: &str) -> DataFrame {
         let name = format!("base_poverty_rate_WEST_2017-2018.{ext}");
         assert!(charts.contains(&name), "{name} not among {charts:?}");
     }
+    // The report of the batch carries the indices: a chart per output and the table.
+    ok(&run(&["report", o]));
+    let html = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    assert!(
+        html.contains("<h2>Sensitivity</h2>"),
+        "no sensitivity section"
+    );
+    assert!(html.contains("<code>poverty.line</code>"));
+    assert!(out
+        .join("report/sensitivity/base_poverty_rate_WEST_2017-2018.png")
+        .exists());
     let p = std::fs::File::open(out.join("sensitivity.parquet")).unwrap();
     ParquetReader::new(p).finish().unwrap()
 }

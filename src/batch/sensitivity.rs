@@ -353,6 +353,65 @@ pub fn write(dir: &Path, rows: &[IndexRow]) -> Result<PathBuf, BatchError> {
     Ok(write_frame(dir, "sensitivity", &mut df, Format::Parquet)?)
 }
 
+/// Reads back the rows [`write`] wrote into `dir` (`sensitivity.parquet`); `Ok(None)` when
+/// the directory has none (the batch was not analysed).
+pub fn read(dir: &Path) -> Result<Option<Vec<IndexRow>>, BatchError> {
+    let path = dir.join("sensitivity.parquet");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let df = read_parquet(&path)?;
+    let table = |e: PolarsError| OutputError::Table {
+        path: path.clone(),
+        source: e,
+    };
+    let text = |n: &str| -> Result<Vec<String>, BatchError> {
+        let c = df.column(n).map_err(table)?;
+        let ca = c.str().map_err(table)?;
+        Ok((0..ca.len())
+            .map(|i| ca.get(i).unwrap_or("").to_string())
+            .collect())
+    };
+    let float = |n: &str| -> Result<Vec<f64>, BatchError> {
+        let c = df.column(n).map_err(table)?;
+        let ca = c.f64().map_err(table)?;
+        Ok((0..ca.len())
+            .map(|i| ca.get(i).unwrap_or(f64::NAN))
+            .collect())
+    };
+    let int = |n: &str| -> Result<Vec<i64>, BatchError> {
+        let c = df
+            .column(n)
+            .map_err(table)?
+            .cast(&DataType::Int64)
+            .map_err(table)?;
+        let ca = c.i64().map_err(table)?;
+        Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
+    };
+    let (scenario, measure, region) = (text("scenario")?, text("measure")?, text("region")?);
+    let (from, to, used) = (int("from")?, int("to")?, int("used")?);
+    let (method, parameter, index) = (text("method")?, text("parameter")?, text("index")?);
+    let (estimate, low, high) = (float("estimate")?, float("low")?, float("high")?);
+    Ok(Some(
+        (0..df.height())
+            .map(|i| IndexRow {
+                scenario: scenario[i].clone(),
+                measure: measure[i].clone(),
+                region: region[i].clone(),
+                from: from[i] as i32,
+                to: to[i] as i32,
+                method: method[i].clone(),
+                parameter: parameter[i].clone(),
+                index: index[i].clone(),
+                estimate: estimate[i],
+                low: low[i],
+                high: high[i],
+                used: used[i] as u32,
+            })
+            .collect(),
+    ))
+}
+
 /// The rows as a plain-text table for the terminal: one block per scenario and output, one
 /// line per parameter and index with its 95% interval.
 pub fn text_table(rows: &[IndexRow]) -> String {

@@ -905,6 +905,62 @@ fn compare_section(
     Ok(())
 }
 
+/// The sensitivity section of a batch analysed by `xiezuo sensitivity` (its
+/// `sensitivity.parquet`): one chart per scenario and output and the indices as a table.
+/// Nothing when the batch was not analysed.
+fn sensitivity_section(h: &mut String, dir: &Path, rdir: &Path) -> Result<(), ReportError> {
+    let Some(rows) = crate::batch::sensitivity::read(dir)
+        .map_err(|e| ReportError::Usage(format!("{}: {e}", dir.display())))?
+    else {
+        return Ok(());
+    };
+    let _ = write!(
+        h,
+        "<h2>Sensitivity</h2><p>Global sensitivity of the batch's outputs (<code>xiezuo sensitivity</code>): Sobol first-order and total indices (share of the output's variance due to a parameter alone, and with its interactions) or Morris μ* and σ, with 95% bootstrap intervals. Replicate noise counts as variance: with few replicates, totals of noisy outputs are biased upward.</p>"
+    );
+    let files = crate::present::sensitivity::sensitivity_charts(&rdir.join("sensitivity"), &rows)?;
+    for png in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "png"))
+    {
+        let caption = png
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace('_', " "))
+            .unwrap_or_default();
+        figure_html(h, png, &caption)?;
+    }
+    let mut last: Option<&crate::batch::sensitivity::IndexRow> = None;
+    for r in &rows {
+        if !last.is_some_and(|l| l.same_output(r)) {
+            if last.is_some() {
+                let _ = write!(h, "</table>");
+            }
+            let _ = write!(
+                h,
+                "<h3>{}</h3><table><tr><th>parameter</th><th>index</th><th>estimate</th><th>95% interval</th></tr>",
+                esc(&r.heading())
+            );
+            last = Some(r);
+        }
+        let iv = if r.low.is_nan() {
+            "—".to_string()
+        } else {
+            format!("[{:.3}, {:.3}]", r.low, r.high)
+        };
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{:.3}</td><td>{iv}</td></tr>",
+            esc(&r.parameter),
+            esc(&r.index),
+            r.estimate
+        );
+    }
+    if last.is_some() {
+        let _ = write!(h, "</table>");
+    }
+    Ok(())
+}
+
 /// Writes `dir/report/index.html` (charts embedded) and the chart files beside it.
 pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
     let rdir = dir.join("report");
@@ -974,6 +1030,7 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
     for (png, caption) in &charts {
         figure_html(&mut h, png, caption)?;
     }
+    sensitivity_section(&mut h, dir, &rdir)?;
     let _ = write!(h, "<h2>Resolved scenarios</h2>");
     let mut seen = std::collections::BTreeSet::new();
     for p in &metrics {

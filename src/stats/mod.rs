@@ -1,6 +1,8 @@
 //! Pure statistics shared by every front end: means with 95% intervals, differences between
-//! scenarios, Kaplan–Meier survival, global sensitivity (Sobol and Morris). No I/O and no knowledge of the model.
+//! scenarios, Kaplan–Meier survival, global sensitivity (Sobol and Morris), approximate Bayesian
+//! computation (ABC-SMC). No I/O and no knowledge of the model.
 
+pub mod abc;
 pub mod sensitivity;
 pub mod survival;
 

@@ -1,0 +1,168 @@
+//! What a run says about each target: the target's table, column, scope and year reduced to
+//! one number, read from the same tables a user sees (`metrics`, `flows`, `markets`,
+//! `links`), so a target names its measure as the outputs do.
+//!
+//! Per tick, the rows of the scope are *summed* (a `metrics` scope has one row; `markets`
+//! sums the scope's regions; `flows` and `links` the links whose western or eastern region
+//! is in the scope), then the year's ticks are reduced: `year_end` takes the year's last
+//! tick, `year_sum` adds the ticks up, `year_mean` averages them. The result is multiplied
+//! by the target's `scale`.
+
+use polars::prelude::*;
+
+use crate::batch::calibrate::spec::Target;
+use crate::model::config::{Config, Side};
+use crate::output::recorder::{LinkRows, MarketRows, MetricsRows};
+use crate::output::tables::{links_frame, markets_frame, metrics_frame};
+use crate::output::TableRecorder;
+
+/// The numeric columns of `table` (`metrics`, `markets` or `links`), as a target names them.
+pub fn numeric_columns(cfg: &Config, table: &str) -> Vec<String> {
+    let df = match table {
+        "metrics" => metrics_frame(cfg, &MetricsRows::default()),
+        "markets" => markets_frame(cfg, &MarketRows::default()),
+        "links" => links_frame(cfg, &LinkRows::default()),
+        _ => return Vec::new(),
+    };
+    let Ok(df) = df else { return Vec::new() };
+    df.columns()
+        .iter()
+        .filter(|c| c.dtype().is_float() && c.name().as_str() != "ticks_per_year")
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+/// Whether region `i` of `cfg` is in `scope` (a region name, `WEST`, `EAST` or `ALL`).
+fn in_scope(cfg: &Config, i: usize, scope: &str) -> bool {
+    let r = &cfg.regions[i];
+    match scope {
+        "ALL" => true,
+        "WEST" => r.side == Side::West,
+        "EAST" => r.side == Side::East,
+        name => r.name == name,
+    }
+}
+
+/// Whether link `l` touches `scope` (its western region is in it, or its eastern one).
+fn link_in_scope(cfg: &Config, l: usize, scope: &str) -> bool {
+    let k = &cfg.links[l];
+    match scope {
+        "ALL" | "WEST" | "EAST" => true,
+        _ => in_scope(cfg, k.west, scope) || in_scope(cfg, k.east, scope),
+    }
+}
+
+/// The values of the float column `name` of `df` (NaN for nulls).
+fn floats(df: &DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .ok()
+        .and_then(|c| {
+            c.f64()
+                .ok()
+                .map(|c| (0..c.len()).map(|i| c.get(i).unwrap_or(f64::NAN)).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// The target's value in one run (before averaging over replicates): NaN when the year has
+/// no tick in the run or the scope has no row.
+pub fn evaluate(cfg: &Config, rec: &TableRecorder, t: &Target) -> f64 {
+    let cal = &cfg.calendar;
+    let ticks = cal.ticks as usize;
+    let mut per_tick = vec![0.0f64; ticks];
+    let mut seen = vec![false; ticks];
+    let mut add = |tick: u32, v: f64| {
+        if let Some(x) = per_tick.get_mut(tick as usize) {
+            *x += v;
+            seen[tick as usize] = true;
+        }
+    };
+    match t.table.as_str() {
+        "metrics" => {
+            let rows = &rec.metrics;
+            let keep: Vec<usize> = (0..rows.tick.len())
+                .filter(|&i| rows.region[i] == t.region && cal.date(rows.tick[i]).year == t.year)
+                .collect();
+            let sub = MetricsRows {
+                tick: keep.iter().map(|&i| rows.tick[i]).collect(),
+                region: keep.iter().map(|&i| rows.region[i].clone()).collect(),
+                side: keep.iter().map(|&i| rows.side[i]).collect(),
+                m: keep.iter().map(|&i| rows.m[i]).collect(),
+                sys: keep.iter().map(|&i| rows.sys[i]).collect(),
+            };
+            if let Ok(df) = metrics_frame(cfg, &sub) {
+                for (tick, v) in sub.tick.iter().zip(floats(&df, &t.measure)) {
+                    add(*tick, v);
+                }
+            }
+        }
+        "markets" => {
+            let rows = &rec.markets;
+            let keep: Vec<usize> = (0..rows.tick.len())
+                .filter(|&i| {
+                    in_scope(cfg, rows.region[i] as usize, &t.region)
+                        && cal.date(rows.tick[i]).year == t.year
+                })
+                .collect();
+            let sub = MarketRows {
+                tick: keep.iter().map(|&i| rows.tick[i]).collect(),
+                region: keep.iter().map(|&i| rows.region[i]).collect(),
+                r: keep.iter().map(|&i| rows.r[i]).collect(),
+            };
+            if let Ok(df) = markets_frame(cfg, &sub) {
+                for (tick, v) in sub.tick.iter().zip(floats(&df, &t.measure)) {
+                    add(*tick, v);
+                }
+            }
+        }
+        "links" => {
+            let rows = &rec.links;
+            let keep: Vec<usize> = (0..rows.tick.len())
+                .filter(|&i| {
+                    link_in_scope(cfg, rows.link[i] as usize, &t.region)
+                        && cal.date(rows.tick[i]).year == t.year
+                })
+                .collect();
+            let sub = LinkRows {
+                tick: keep.iter().map(|&i| rows.tick[i]).collect(),
+                link: keep.iter().map(|&i| rows.link[i]).collect(),
+                r: keep.iter().map(|&i| rows.r[i]).collect(),
+            };
+            if let Ok(df) = links_frame(cfg, &sub) {
+                for (tick, v) in sub.tick.iter().zip(floats(&df, &t.measure)) {
+                    add(*tick, v);
+                }
+            }
+        }
+        _ => {
+            let rows = &rec.flows;
+            for i in 0..rows.tick.len() {
+                if rows.channel[i].as_str() == t.measure
+                    && link_in_scope(cfg, rows.link[i] as usize, &t.region)
+                    && cal.date(rows.tick[i]).year == t.year
+                {
+                    add(rows.tick[i], rows.amount[i]);
+                }
+            }
+            // A year's ticks without a row of the channel carried nothing.
+            for (tick, s) in seen.iter_mut().enumerate() {
+                if cal.date(tick as u32).year == t.year {
+                    *s = true;
+                }
+            }
+        }
+    }
+    let year: Vec<f64> = (0..ticks)
+        .filter(|&i| seen[i])
+        .map(|i| per_tick[i])
+        .collect();
+    if year.is_empty() {
+        return f64::NAN;
+    }
+    let v = match t.aggregate.as_str() {
+        "year_sum" => year.iter().sum(),
+        "year_mean" => year.iter().sum::<f64>() / year.len() as f64,
+        _ => *year.last().unwrap_or(&f64::NAN),
+    };
+    v * t.scale
+}
