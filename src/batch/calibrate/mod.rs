@@ -47,14 +47,15 @@ pub enum CalibrateError {
 /// The file that identifies a calibration directory (its inputs' fingerprint).
 const IDENTITY: &str = "calibration.json";
 
-/// Fingerprint of a calibration's inputs: FNV-1a 64 of the calibration file, the targets
-/// file and the resolved scenario (with the fixed overrides, the downscaling, and the
-/// parameters pinned at their lower bounds, so that calibrated values written into the
-/// scenario leave it unchanged), in hex.
+/// Fingerprint of a calibration's inputs: FNV-1a 64, in hex, of what decides its numbers —
+/// the calibration file and the targets file as parsed TOML without their prose (comments,
+/// `note`, `source`, `justification`, `description`), and the resolved scenario with the
+/// fixed overrides, the downscaling and the parameters pinned at their lower bounds (so that
+/// calibrated values written into the scenario leave it unchanged).
 /// `docs/CALIBRATION.md` records it beside each fit so that a check can tell when the
 /// inputs changed and the fit must be re-run.
 pub fn fingerprint(c: &Calibration) -> String {
-    hash_inputs(c, &c.text)
+    hash_inputs(c, &[])
 }
 
 /// What a resumed calibration must share with the one in its directory: the
@@ -62,19 +63,46 @@ pub fn fingerprint(c: &Calibration) -> String {
 /// `abc.min_acceptance`), which decide only how many generations run, so that raising
 /// `generations` and passing `--resume` continues a finished calibration.
 pub fn identity(c: &Calibration) -> String {
-    let mut doc: toml::Table = c.text.parse().unwrap_or_default();
-    if let Some(toml::Value::Table(abc)) = doc.get_mut("abc") {
-        for k in ["generations", "min_epsilon", "min_acceptance"] {
-            abc.remove(k);
-        }
-    }
-    hash_inputs(c, &toml::to_string(&doc).unwrap_or_default())
+    hash_inputs(c, &["generations", "min_epsilon", "min_acceptance"])
 }
 
-fn hash_inputs(c: &Calibration, calibration_text: &str) -> String {
-    let mut bytes = calibration_text.as_bytes().to_vec();
+/// `doc` without the prose keys, at any depth, and without the `[abc]` keys in `abc_skip`.
+fn without_prose(doc: &toml::Table, abc_skip: &[&str]) -> toml::Table {
+    fn strip(v: &mut toml::Value) {
+        match v {
+            toml::Value::Table(t) => {
+                for k in ["note", "source", "justification", "description"] {
+                    t.remove(k);
+                }
+                for (_, x) in t.iter_mut() {
+                    strip(x);
+                }
+            }
+            toml::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = toml::Value::Table(doc.clone());
+    strip(&mut v);
+    let toml::Value::Table(mut t) = v else {
+        return toml::Table::new();
+    };
+    if let Some(toml::Value::Table(abc)) = t.get_mut("abc") {
+        for k in abc_skip {
+            abc.remove(*k);
+        }
+    }
+    t
+}
+
+fn hash_inputs(c: &Calibration, abc_skip: &[&str]) -> String {
+    let parsed = |text: &str| -> String {
+        let doc: toml::Table = text.parse().unwrap_or_default();
+        toml::to_string(&without_prose(&doc, abc_skip)).unwrap_or_default()
+    };
+    let mut bytes = parsed(&c.text).into_bytes();
     bytes.push(0x1f);
-    bytes.extend_from_slice(c.targets.text.as_bytes());
+    bytes.extend_from_slice(parsed(&c.targets.text).as_bytes());
     bytes.push(0x1f);
     bytes.extend_from_slice(toml::to_string(&c.pinned).unwrap_or_default().as_bytes());
     format!("{:016x}", fnv1a(&bytes))
@@ -737,4 +765,67 @@ pub fn recorded_fingerprint(text: &str, name: &str) -> Option<String> {
     let f = rest.find("fingerprint: `")?;
     let v = &rest[f + "fingerprint: `".len()..];
     Some(v[..v.find('`')?].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(edit: &dyn Fn(&str) -> String) -> Calibration {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration");
+        let file = root.join("china_2021_pairings.toml");
+        let text = std::fs::read_to_string(&file).expect("calibration file");
+        Calibration::from_str("china_2021_pairings.toml", &edit(&text), Some(&root))
+            .expect("valid calibration")
+    }
+
+    #[test]
+    fn the_fingerprint_follows_what_decides_the_numbers_not_the_prose() {
+        let base = shipped(&|t| t.to_string());
+        let prose = shipped(&|t| {
+            format!(
+                "# another comment\n{}",
+                t.replace("note = \"", "note = \"reworded: ")
+            )
+        });
+        assert_eq!(fingerprint(&base), fingerprint(&prose));
+        let seed = shipped(&|t| t.replace("seed = 2021", "seed = 2022"));
+        assert_ne!(fingerprint(&base), fingerprint(&seed));
+        let bound = shipped(&|t| t.replace("high = 0.5\n", "high = 0.6\n"));
+        assert_ne!(fingerprint(&base), fingerprint(&bound));
+        // The stopping rules belong to the fingerprint but not to the identity, so that a
+        // finished calibration can be resumed with more generations.
+        let longer = shipped(&|t| t.replace("generations = 6", "generations = 8"));
+        assert_ne!(fingerprint(&base), fingerprint(&longer));
+        assert_eq!(identity(&base), identity(&longer));
+    }
+
+    #[test]
+    fn markdown_blocks_are_replaced_in_place_and_read_back() {
+        let tmp = std::env::temp_dir().join(format!("xiezuo-doc-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).expect("dir");
+        let f = tmp.join("CAL.md");
+        std::fs::write(
+            &f,
+            "# Title\n\n<!-- calibration:a -->\nold\n<!-- /calibration:a -->\ntail\n",
+        )
+        .expect("write");
+        update_doc(&f, "a", "fingerprint: `0123`\nnew\n").expect("update");
+        update_doc(&f, "b", "fingerprint: `4567`\n").expect("append");
+        let text = std::fs::read_to_string(&f).expect("read");
+        assert!(text.starts_with("# Title\n\n<!-- calibration:a -->\nfingerprint: `0123`\nnew\n<!-- /calibration:a -->\ntail\n"), "{text}");
+        assert!(!text.contains("old"));
+        assert_eq!(recorded_fingerprint(&text, "a").as_deref(), Some("0123"));
+        assert_eq!(recorded_fingerprint(&text, "b").as_deref(), Some("4567"));
+        assert_eq!(recorded_fingerprint(&text, "c"), None);
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(significant(0.486_04, 3), 0.486);
+        assert_eq!(significant(110.37, 2), 110.0);
+        assert_eq!(significant(-0.001_234_5, 2), -0.0012);
+        assert_eq!(significant(0.0, 4), 0.0);
+    }
 }

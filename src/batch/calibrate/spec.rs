@@ -8,6 +8,8 @@ use serde::Deserialize;
 
 use crate::batch::experiment::{line_of, ExperimentError};
 use crate::model::config::Config;
+use crate::output::recorder::{LinkRows, MarketRows, MetricsRows};
+use crate::output::tables::{links_frame, markets_frame, metrics_frame};
 use crate::scenario::{self, Loaded};
 use crate::stats::abc::{Prior, Settings};
 
@@ -627,8 +629,24 @@ pub fn measures(cfg: &Config, table: &str) -> Vec<String> {
             .iter()
             .map(|c| c.as_str().to_string())
             .collect(),
-        _ => crate::batch::calibrate::summary::numeric_columns(cfg, table),
+        _ => numeric_columns(cfg, table),
     }
+}
+
+/// The numeric columns of `table` (`metrics`, `markets` or `links`), as a target names them.
+pub fn numeric_columns(cfg: &Config, table: &str) -> Vec<String> {
+    let df = match table {
+        "metrics" => metrics_frame(cfg, &MetricsRows::default()),
+        "markets" => markets_frame(cfg, &MarketRows::default()),
+        "links" => links_frame(cfg, &LinkRows::default()),
+        _ => return Vec::new(),
+    };
+    let Ok(df) = df else { return Vec::new() };
+    df.columns()
+        .iter()
+        .filter(|c| c.dtype().is_float() && c.name().as_str() != "ticks_per_year")
+        .map(|c| c.name().to_string())
+        .collect()
 }
 
 fn check_targets(t: &Targets, base: &Loaded) -> Result<(), ExperimentError> {

@@ -16,22 +16,6 @@ use crate::output::recorder::{LinkRows, MarketRows, MetricsRows};
 use crate::output::tables::{links_frame, markets_frame, metrics_frame};
 use crate::output::TableRecorder;
 
-/// The numeric columns of `table` (`metrics`, `markets` or `links`), as a target names them.
-pub fn numeric_columns(cfg: &Config, table: &str) -> Vec<String> {
-    let df = match table {
-        "metrics" => metrics_frame(cfg, &MetricsRows::default()),
-        "markets" => markets_frame(cfg, &MarketRows::default()),
-        "links" => links_frame(cfg, &LinkRows::default()),
-        _ => return Vec::new(),
-    };
-    let Ok(df) = df else { return Vec::new() };
-    df.columns()
-        .iter()
-        .filter(|c| c.dtype().is_float() && c.name().as_str() != "ticks_per_year")
-        .map(|c| c.name().to_string())
-        .collect()
-}
-
 /// Whether region `i` of `cfg` is in `scope` (a region name, `WEST`, `EAST` or `ALL`).
 fn in_scope(cfg: &Config, i: usize, scope: &str) -> bool {
     let r = &cfg.regions[i];
