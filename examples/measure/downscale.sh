@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What downscaling changes (docs/CALIBRATION.md): a scenario run at full size and with
 # `scale` of each region's simulated households (at least 200; weights raised so the real
-# population is the same, as `xiezuo calibrate` does), same seeds, years 1–3; prints each
+# population is the same, as `xiezuo calibrate` does), same seeds, years 1–6; prints each
 # calibration target's mean and sd over seeds at both sizes.
 #   examples/measure/downscale.sh [SCENARIO] [SCALE] [SEEDS]
 #   (default scenarios/china_2021_pairings.toml 0.25 "1 2 3")
@@ -10,7 +10,7 @@ set -euo pipefail
 SC=${1:-scenarios/china_2021_pairings.toml}; SCALE=${2:-0.25}; SEEDS=${3:-"1 2 3"}
 BIN=${XIEZUO:-$(dirname "$0")/../../target/release/xiezuo}
 D=$(mktemp -d); trap 'rm -rf "$D"' EXIT
-SETS=$(SC="$SC" SCALE="$SCALE" python3 - <<'PY'
+mapfile -t SETS < <(SC="$SC" SCALE="$SCALE" python3 - <<'PY'
 import os, tomllib
 doc = tomllib.load(open(os.environ["SC"], "rb"))
 s = float(os.environ["SCALE"])
@@ -20,13 +20,13 @@ for r in doc["region"]:
     k = min(n, max(200, round(n * s)))
     if k != n:
         out += [f"region.{r['name']}.households={k}", f"region.{r['name']}.weight={w * n / k!r}"]
-print(" ".join(f"--set {x}" for x in out))
+for x in out:
+    print("--set"); print(x)
 PY
 )
 for seed in $SEEDS; do
-  "$BIN" run "$SC" --seed "$seed" --set time.years=3 --out "$D/full-$seed" > /dev/null
-  # shellcheck disable=SC2086
-  "$BIN" run "$SC" --seed "$seed" --set time.years=3 $SETS --out "$D/down-$seed" > /dev/null
+  "$BIN" run "$SC" --seed "$seed" --set time.years=6 --out "$D/full-$seed" > /dev/null
+  "$BIN" run "$SC" --seed "$seed" --set time.years=6 "${SETS[@]}" --out "$D/down-$seed" > /dev/null
 done
 D="$D" SEEDS="$SEEDS" python3 - <<'PY'
 import os, polars as pl
