@@ -48,6 +48,11 @@ fn floats(df: &DataFrame, name: &str) -> Vec<f64> {
         .unwrap_or_default()
 }
 
+/// The elements of `v` at the indices `keep`, in order.
+fn pick<T: Clone>(v: &[T], keep: &[usize]) -> Vec<T> {
+    keep.iter().map(|&i| v[i].clone()).collect()
+}
+
 /// The target's value in one run (before averaging over replicates): NaN when the year has
 /// no tick in the run or the scope has no row.
 pub fn evaluate(cfg: &Config, rec: &TableRecorder, t: &Target) -> f64 {
@@ -61,76 +66,74 @@ pub fn evaluate(cfg: &Config, rec: &TableRecorder, t: &Target) -> f64 {
             seen[tick as usize] = true;
         }
     };
-    match t.table.as_str() {
+    let in_year = |tick: u32| cal.date(tick).year == t.year;
+    // The table's rows of the scope and year, as a frame, with their ticks.
+    let frame = match t.table.as_str() {
         "metrics" => {
             let rows = &rec.metrics;
             let keep: Vec<usize> = (0..rows.tick.len())
-                .filter(|&i| rows.region[i] == t.region && cal.date(rows.tick[i]).year == t.year)
+                .filter(|&i| rows.region[i] == t.region && in_year(rows.tick[i]))
                 .collect();
             let sub = MetricsRows {
-                tick: keep.iter().map(|&i| rows.tick[i]).collect(),
-                region: keep.iter().map(|&i| rows.region[i].clone()).collect(),
-                side: keep.iter().map(|&i| rows.side[i]).collect(),
-                m: keep.iter().map(|&i| rows.m[i]).collect(),
-                sys: keep.iter().map(|&i| rows.sys[i]).collect(),
+                tick: pick(&rows.tick, &keep),
+                region: pick(&rows.region, &keep),
+                side: pick(&rows.side, &keep),
+                m: pick(&rows.m, &keep),
+                sys: pick(&rows.sys, &keep),
             };
-            if let Ok(df) = metrics_frame(cfg, &sub) {
-                for (tick, v) in sub.tick.iter().zip(floats(&df, &t.measure)) {
-                    add(*tick, v);
-                }
-            }
+            Some((metrics_frame(cfg, &sub), sub.tick))
         }
         "markets" => {
             let rows = &rec.markets;
             let keep: Vec<usize> = (0..rows.tick.len())
                 .filter(|&i| {
-                    in_scope(cfg, rows.region[i] as usize, &t.region)
-                        && cal.date(rows.tick[i]).year == t.year
+                    in_scope(cfg, rows.region[i] as usize, &t.region) && in_year(rows.tick[i])
                 })
                 .collect();
             let sub = MarketRows {
-                tick: keep.iter().map(|&i| rows.tick[i]).collect(),
-                region: keep.iter().map(|&i| rows.region[i]).collect(),
-                r: keep.iter().map(|&i| rows.r[i]).collect(),
+                tick: pick(&rows.tick, &keep),
+                region: pick(&rows.region, &keep),
+                r: pick(&rows.r, &keep),
             };
-            if let Ok(df) = markets_frame(cfg, &sub) {
-                for (tick, v) in sub.tick.iter().zip(floats(&df, &t.measure)) {
-                    add(*tick, v);
-                }
-            }
+            Some((markets_frame(cfg, &sub), sub.tick))
         }
         "links" => {
             let rows = &rec.links;
             let keep: Vec<usize> = (0..rows.tick.len())
                 .filter(|&i| {
-                    link_in_scope(cfg, rows.link[i] as usize, &t.region)
-                        && cal.date(rows.tick[i]).year == t.year
+                    link_in_scope(cfg, rows.link[i] as usize, &t.region) && in_year(rows.tick[i])
                 })
                 .collect();
             let sub = LinkRows {
-                tick: keep.iter().map(|&i| rows.tick[i]).collect(),
-                link: keep.iter().map(|&i| rows.link[i]).collect(),
-                r: keep.iter().map(|&i| rows.r[i]).collect(),
+                tick: pick(&rows.tick, &keep),
+                link: pick(&rows.link, &keep),
+                r: pick(&rows.r, &keep),
             };
-            if let Ok(df) = links_frame(cfg, &sub) {
-                for (tick, v) in sub.tick.iter().zip(floats(&df, &t.measure)) {
+            Some((links_frame(cfg, &sub), sub.tick))
+        }
+        _ => None,
+    };
+    match frame {
+        Some((df, ticks)) => {
+            if let Ok(df) = df {
+                for (tick, v) in ticks.iter().zip(floats(&df, &t.measure)) {
                     add(*tick, v);
                 }
             }
         }
-        _ => {
+        None => {
             let rows = &rec.flows;
             for i in 0..rows.tick.len() {
                 if rows.channel[i].as_str() == t.measure
                     && link_in_scope(cfg, rows.link[i] as usize, &t.region)
-                    && cal.date(rows.tick[i]).year == t.year
+                    && in_year(rows.tick[i])
                 {
                     add(rows.tick[i], rows.amount[i]);
                 }
             }
             // A year's ticks without a row of the channel carried nothing.
             for (tick, s) in seen.iter_mut().enumerate() {
-                if cal.date(tick as u32).year == t.year {
+                if in_year(tick as u32) {
                     *s = true;
                 }
             }
