@@ -131,10 +131,20 @@ fn check_run(cfg: &xiezuo::model::config::Config) -> Result<(), TestCaseError> {
         let persons: u64 = w.households.iter().map(|h| h.size as u64).sum();
         prop_assert_eq!(persons, persons0);
         let life = &w.life;
-        for (h, ages) in w.households.iter().zip(&w.ages) {
+        for (h, m) in w.households.iter().zip(&w.members) {
             prop_assert!(h.local as u16 + h.migrants as u16 + h.posts as u16 <= h.workers as u16);
+            // The household's counts are what its members' jobs say, and no member past the
+            // retirement age holds a wage job.
+            let c = m.counts(h.size);
+            prop_assert_eq!(
+                (c.workers, c.local, c.migrants, c.posts),
+                (h.workers, h.local, h.migrants, h.posts)
+            );
+            for i in 0..h.size as usize {
+                prop_assert!(m.age[i] < life.retirement_age || m.job[i] <= 1);
+            }
             if cfg.demography.ageing {
-                let a = &ages[..h.size as usize];
+                let a = &m.age[..h.size as usize];
                 let working = a
                     .iter()
                     .filter(|&&x| x >= life.working_age && x < life.farm_exit_age)

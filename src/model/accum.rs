@@ -211,8 +211,18 @@ pub struct BlockAcc {
     pub post_seekers: f64,
     /// Non-migrant workers (training-eligible).
     pub train_eligible: f64,
-    /// Workers placed east through labour cooperation.
+    /// Workers placed east through labour cooperation this tick.
     pub placed: f64,
+    /// Placed migrants at the end of the tick (the stock, ODD §7.4 step 8).
+    pub placed_stock: f64,
+    /// Σ tenure of placed migrants at the end of the tick, years.
+    pub placed_tenure: f64,
+    /// Σ age of members working away at the end of the tick.
+    pub away_age: f64,
+    /// Σ age of members in local jobs at the end of the tick.
+    pub local_age: f64,
+    /// Σ skill of members in local jobs at the end of the tick.
+    pub local_skill: f64,
     /// Workers who migrated on their own.
     pub migrated: f64,
     /// Migrants who returned.
@@ -254,7 +264,7 @@ impl BlockAcc {
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
-            elders);
+            elders, placed_stock, placed_tenure, away_age, local_age, local_skill);
         self.components = [0.0; COMPONENTS.len()];
         self.hist.clear();
         self.own_hist.clear();
@@ -268,7 +278,7 @@ impl BlockAcc {
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
-            elders);
+            elders, placed_stock, placed_tenure, away_age, local_age, local_skill);
         for i in 0..self.components.len() {
             self.components[i] += w * o.components[i];
         }

@@ -99,10 +99,11 @@ impl Region {
 
     /// The annual probability that an idle worker migrates on their own: `base_migration`
     /// if set, else the rate at which the initial migrant stock is a steady state of
-    /// spontaneous migration and return (ODD §7.2): with hazards `h = −ln(1 − p)`,
-    /// `h_b · (1 − l − m) = h_r · m` for the initial shares `m` of migrants and `l` of local
-    /// jobs among workers and the return rate `r`.
-    pub fn migration_rate(&self, migrant_return: f64) -> f64 {
+    /// spontaneous migration, return and retirement (ODD §7.2): with hazards
+    /// `h = −ln(1 − p)`, `h_b · (1 − l − m) = (h_r + h_a) · m` for the initial shares `m` of
+    /// migrants and `l` of local jobs among working-age members, the return rate `r` and
+    /// `h_a` the rate at which migrants reach the retirement age (`retiring`, per year).
+    pub fn migration_rate(&self, migrant_return: f64, retiring: f64) -> f64 {
         if let Some(b) = self.base_migration {
             return b;
         }
@@ -114,7 +115,7 @@ impl Region {
         if idle <= 1e-9 || migrant_return >= 1.0 {
             return 1.0;
         }
-        let h_r = -(1.0 - migrant_return).ln();
+        let h_r = -(1.0 - migrant_return).ln() + retiring.max(0.0);
         (1.0 - (-h_r * m / idle).exp()).clamp(0.0, 1.0)
     }
 }
@@ -433,6 +434,12 @@ pub struct HouseholdParams {
     pub job_separation: f64,
     /// Annual rate at which migrants return home.
     pub migrant_return: f64,
+    /// Multiplier on the separation probability of a local job or a labour-cooperation
+    /// placement in its first year (1: tenure does not matter).
+    pub first_year_separation: f64,
+    /// Decline of the migration propensity per year of age (γ in `e^{−γ·age}`, normalised
+    /// to mean 1 over the working ages; 0: age does not matter).
+    pub migration_age_gradient: f64,
 }
 
 impl Default for HouseholdParams {
@@ -451,6 +458,8 @@ impl Default for HouseholdParams {
             remittance_share: d("households.remittance_share"),
             job_separation: d("households.job_separation"),
             migrant_return: d("households.migrant_return"),
+            first_year_separation: d("households.first_year_separation"),
+            migration_age_gradient: d("households.migration_age_gradient"),
         }
     }
 }

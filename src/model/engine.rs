@@ -128,17 +128,23 @@ pub fn household_phase(
         let range = rs.range.clone();
         let hh = &mut world.households[range.clone()];
         let rings = &mut world.rings[range.start * tpy..range.end * tpy];
+        let members = &mut world.members[range.clone()];
         let rates = rs.rates;
         rs.blocks
             .par_iter_mut()
             .zip(hh.par_chunks_mut(BLOCK))
+            .zip(members.par_chunks_mut(BLOCK))
             .zip(rings.par_chunks_mut(BLOCK * tpy))
             .enumerate()
-            .for_each(|(b, ((acc, hs), ring))| {
+            .for_each(|(b, (((acc, hs), ms), ring))| {
                 acc.reset();
                 let mut rng = streams.stream(purpose, ((ri as u64) << 32) | b as u64, key as u64);
-                for (h, r) in hs.iter_mut().zip(ring.chunks_exact_mut(tpy)) {
-                    household::step(h, r, &rates, params, &mut rng, acc);
+                for ((h, m), r) in hs
+                    .iter_mut()
+                    .zip(ms.iter_mut())
+                    .zip(ring.chunks_exact_mut(tpy))
+                {
+                    household::step(h, m, r, &rates, params, &mut rng, acc);
                 }
             });
         let w = cfg.regions[ri].weight;
@@ -161,11 +167,11 @@ pub fn demography_phase(world: &mut World, cfg: &Config, streams: &Streams, year
     for (ri, rs) in world.regions.iter_mut().enumerate() {
         let range = rs.range.clone();
         let hh = &mut world.households[range.clone()];
-        let ages = &mut world.ages[range];
+        let members = &mut world.members[range];
         rs.demography_blocks
             .par_iter_mut()
             .zip(hh.par_chunks_mut(BLOCK))
-            .zip(ages.par_chunks_mut(BLOCK))
+            .zip(members.par_chunks_mut(BLOCK))
             .enumerate()
             .for_each(|(b, ((tally, hs), ags))| {
                 let mut rng = streams.stream(
@@ -174,8 +180,8 @@ pub fn demography_phase(world: &mut World, cfg: &Config, streams: &Streams, year
                     year as u64,
                 );
                 *tally = Tally::default();
-                for (h, a) in hs.iter_mut().zip(ags.iter_mut()) {
-                    demography::year_end(h, a, life, &mut rng, tally);
+                for (h, m) in hs.iter_mut().zip(ags.iter_mut()) {
+                    demography::year_end(h, m, life, &mut rng, tally);
                 }
             });
         for t in &rs.demography_blocks {
@@ -276,7 +282,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         memory_weight: (1.0 / (cfg.poverty.memory_years * tpy as f64)).min(1.0) as f32,
         support_ticks: (cfg.policy.support_years_after_exit * tpy as f64).round() as u32,
         p_ill: cal.per_tick_prob(hp.illness_prob) as f32,
-        // Fractional: an illness covers the same months whatever the tick length (§7.4 step 9).
+        // Fractional: an illness covers the same months whatever the tick length (§7.4 step 11).
         ill_len: (hp.illness_months / cal.step.months() as f64).min(254.0) as f32,
         ill_cost: hp.illness_cost as f32,
         p_disaster: cal.per_tick_prob(hp.disaster_prob) as f32,
@@ -291,6 +297,9 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         effort_adjust: (1.0 - (1.0 - hp.effort_adjust).powf(1.0 / tpy as f64)) as f32,
         skill_decay: (1.0 - (1.0 - hp.skill_decay).powf(1.0 / tpy as f64)) as f32,
         skill_gain: cfg.policy.training_skill_gain as f32,
+        retirement_age: world_retirement_age(cfg),
+        first_year_separation: hp.first_year_separation as f32,
+        migration_age: migration_age_profile(cfg),
         pension: (cfg.protection.pension / tpy as f64) as f32,
         farm_subsidy: (cfg.protection.farm_subsidy / tpy as f64) as f32,
         premium: (cfg.protection.medical_premium / tpy as f64) as f32,
@@ -299,6 +308,45 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         assess: cal.is_year_end(t),
         means_test: cal.is_year_end(t),
     }
+}
+
+/// The rate (per year) at which working-age members reach the retirement age when ages are
+/// uniform over the working ages, `1/(retirement_age − working_age)`; 0 without ageing.
+fn retiring_rate(cfg: &Config) -> f64 {
+    let span = world_retirement_age(cfg) as f64 - cfg.demography.working_age as f64;
+    if cfg.demography.ageing && span > 0.0 {
+        1.0 / span
+    } else {
+        0.0
+    }
+}
+
+/// The age at which members leave wage work, as the life table clamps it.
+fn world_retirement_age(cfg: &Config) -> u8 {
+    cfg.demography
+        .retirement_age
+        .min(crate::model::agents::demography::MAX_AGE)
+}
+
+/// Relative migration propensity by age (ODD §7.4 step 3): `e^{−γa}` over its mean across
+/// the working ages `working_age..retirement_age` (so that it averages 1 over a uniform age
+/// distribution and leaves the aggregate rate as calibrated), 1 outside them; γ is
+/// `households.migration_age_gradient`.
+pub fn migration_age_profile(cfg: &Config) -> [f32; 128] {
+    let g = cfg.households.migration_age_gradient;
+    let (lo, hi) = (
+        cfg.demography.working_age as usize,
+        (world_retirement_age(cfg) as usize).min(128),
+    );
+    let mut f = [1.0f32; 128];
+    if g == 0.0 || hi <= lo {
+        return f;
+    }
+    let mean = (lo..hi).map(|a| (-g * a as f64).exp()).sum::<f64>() / (hi - lo) as f64;
+    for (a, x) in f.iter_mut().enumerate().take(hi).skip(lo) {
+        *x = ((-g * a as f64).exp() / mean) as f32;
+    }
+    f
 }
 
 /// Φ⁻¹(p) by bisection on [`household::norm_cdf`] (±∞ at 1 and 0).
@@ -346,6 +394,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
     let tpy = cal.ticks_per_year() as f64;
     let hp = &cfg.households;
     let mp = &cfg.market;
+    let retiring = retiring_rate(cfg);
     for (ri, rs) in world.regions.iter_mut().enumerate() {
         let p = &cfg.regions[ri];
         let a = &rs.acc;
@@ -390,7 +439,8 @@ fn set_rates(world: &mut World, cfg: &Config) {
             p_job: frac(vacancies, a.seekers_se),
             p_job_loss: (sep + (1.0 - sep) * frac(excess, a.local) as f64) as f32,
             p_place: frac(openings, a.seekers_se),
-            p_migrate: cal.per_tick_prob(p.migration_rate(hp.migrant_return) * (1.0 - rs.pandemic))
+            p_migrate: cal
+                .per_tick_prob(p.migration_rate(hp.migrant_return, retiring) * (1.0 - rs.pandemic))
                 as f32,
             p_return: cal.per_tick_prob((hp.migrant_return + rs.pandemic).min(1.0)) as f32,
             p_post: frac((rs.post_capacity - a.posts).max(0.0), a.post_seekers),
@@ -421,7 +471,7 @@ fn set_rates(world: &mut World, cfg: &Config) {
 fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
     for ri in 0..world.regions.len() {
         let rs = &mut world.regions[ri];
-        rs.coop_migrants = rs.coop_migrants * (1.0 - rs.rates.p_return as f64) + rs.acc.placed;
+        rs.coop_migrants = rs.acc.placed_stock;
         let a = &rs.acc;
         let c = a.components;
         let l = &mut world.ledger;

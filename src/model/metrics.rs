@@ -98,6 +98,15 @@ pub struct Measures {
     pub mean_effort: f64,
     /// Members at or above the retirement age (real scale).
     pub elders: f64,
+    /// Migrants placed through labour cooperation, the stock at the end of the tick (real
+    /// scale; part of `migrants`).
+    pub placed_migrants: f64,
+    /// Mean tenure of placed migrants in their placement, years.
+    pub placed_tenure: f64,
+    /// Mean age of members working away.
+    pub migrant_mean_age: f64,
+    /// Mean age of members in local jobs.
+    pub local_mean_age: f64,
     /// Consumer price index, 1 in the start year's prices (the tick's mid-point).
     pub price_index: f64,
     /// Mean trailing per-capita income in the tick's prices (`mean_income × price_index`).
@@ -155,6 +164,10 @@ impl Measures {
             mean_skill: ratio(a.skill, a.n),
             mean_effort: ratio(a.effort, a.n),
             elders: a.elders,
+            placed_migrants: a.placed_stock,
+            placed_tenure: defined(a.placed_tenure, a.placed_stock),
+            migrant_mean_age: defined(a.away_age, a.migrants),
+            local_mean_age: defined(a.local_age, a.local),
             price_index: 1.0,
             mean_income_current: a.mean_income(),
         }

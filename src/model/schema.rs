@@ -440,7 +440,7 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Cost of one training place"),
     num("policy.training_skill_gain", 0.15, "skill per course")
         .range(0.0, 5.0)
-        .doc("Skill gained by one course, divided among the household's workers"),
+        .doc("Skill gained by the trained member from one course"),
     num("policy.infrastructure_cost", 2.0e5, "yuan per +0.01 per 1,000 real households")
         .above(0.0, MAX_MONEY)
         .doc("Cost of raising the infrastructure index"),
@@ -486,6 +486,12 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Remittances sent home"),
     share("households.job_separation", 0.1, "per year").doc("Separation rate of local jobs"),
     share("households.migrant_return", 0.12, "per year").doc("Return rate of migrants"),
+    num("households.first_year_separation", 1.0, "× the separation rate")
+        .range(0.0, 20.0)
+        .doc("Separation rate of a local job or a placement in its first year, relative to later years (turnover falls with tenure, Farber 1994); stylised, uncalibrated: 1 = tenure does not matter"),
+    num("households.migration_age_gradient", 0.0, "per year of age")
+        .range(-1.0, 1.0)
+        .doc("γ: the migration propensity of a member of age a is e^{−γa}, normalised to mean 1 over the working ages"),
     num("firms.firm_capital", 2.0e7, "yuan per eastern firm")
         .range(1e4, MAX_MONEY)
         .doc("Capital an eastern firm brings"),

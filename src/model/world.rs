@@ -8,9 +8,10 @@ use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 
 use crate::model::accum::BlockAcc;
 use crate::model::agents::demography::{
-    elder_probability, farming_elders, initial_ages, Ages, LifeTable, Tally,
+    elder_probability, initial_ages, initial_members, LifeTable, Tally,
 };
 use crate::model::agents::household::{flags, status, Household, Rates};
+use crate::model::agents::members::Members;
 use crate::model::config::{Config, Side};
 use crate::model::firms::{FirmChange, FirmKind, Firms};
 use crate::model::flows::Channel;
@@ -160,8 +161,8 @@ pub struct World {
     pub households: Vec<Household>,
     /// Per-capita income rings, `ticks_per_year` slots per household.
     pub rings: Vec<f32>,
-    /// Members' ages, one entry per household (read and written at year ends only).
-    pub ages: Vec<Ages>,
+    /// Members (age, job, tenure, skill), one record per household.
+    pub members: Vec<Members>,
     /// The life table of the run's demography parameters.
     pub life: LifeTable,
     /// Region state.
@@ -226,7 +227,7 @@ impl World {
         let tpy = cfg.calendar.ticks_per_year() as usize;
         cfg.total_households().saturating_mul(
             std::mem::size_of::<Household>()
-                + std::mem::size_of::<Ages>()
+                + std::mem::size_of::<Members>()
                 + tpy * std::mem::size_of::<f32>(),
         )
     }
@@ -256,8 +257,8 @@ impl World {
         rings
             .try_reserve_exact(n.saturating_mul(tpy))
             .map_err(|_| oom)?;
-        let mut ages: Vec<Ages> = Vec::new();
-        ages.try_reserve_exact(n).map_err(|_| oom)?;
+        let mut members: Vec<Members> = Vec::new();
+        members.try_reserve_exact(n).map_err(|_| oom)?;
         let life = LifeTable::new(&cfg.demography);
         let mut regions = Vec::with_capacity(cfg.regions.len());
         let mut firms = Firms::default();
@@ -273,10 +274,10 @@ impl World {
                 let lo = b * BLOCK;
                 let hi = ((b + 1) * BLOCK).min(count);
                 for _ in lo..hi {
-                    let (h, a) = init_household(ri, region, cfg, &life, p_elder, &mut rng);
+                    let (h, m) = init_household(ri, region, cfg, &life, p_elder, &mut rng);
                     let per_tick = h.trailing / tpy as f32;
                     households.push(h);
-                    ages.push(a);
+                    members.push(m);
                     rings.extend(std::iter::repeat_n(per_tick, tpy));
                 }
             }
@@ -343,7 +344,7 @@ impl World {
             tick: 0,
             households,
             rings,
-            ages,
+            members,
             life,
             regions,
             links,
@@ -364,19 +365,26 @@ impl World {
         for (ri, rs) in self.regions.iter_mut().enumerate() {
             let w = cfg.regions[ri].weight;
             let mut a = BlockAcc::default();
-            for h in &self.households[rs.range.clone()] {
+            let range = rs.range.clone();
+            let retirement = self.life.retirement_age;
+            for (h, m) in self.households[range.clone()]
+                .iter()
+                .zip(&self.members[range])
+            {
+                let (seekers, seeker_skill) = m.seekers(h.size, retirement);
                 a.n += 1.0;
                 a.skill += h.skill as f64;
                 a.effort += h.effort as f64;
                 a.workers += h.workers as f64;
                 a.local += h.local as f64;
                 a.migrants += h.migrants as f64;
-                let idle = h.farm_workers() as f64;
-                a.seekers_se += idle * (h.skill * h.effort) as f64;
-                a.train_eligible += (h.workers - h.migrants) as f64;
+                a.seekers_se += (seeker_skill * h.effort) as f64;
+                a.train_eligible += (0..h.size as usize)
+                    .filter(|&i| m.trainable(i, retirement))
+                    .count() as f64;
                 if crate::model::agents::household::eligible(h, 0, support) {
                     a.eligible_next += 1.0;
-                    a.post_seekers += idle;
+                    a.post_seekers += seekers as f64;
                 }
                 if crate::model::agents::household::at_risk(h) {
                     a.at_risk_next += 1.0;
@@ -408,10 +416,15 @@ impl World {
         for (ri, rs) in self.regions.iter_mut().enumerate() {
             let w = cfg.regions[ri].weight;
             let (mut eligible, mut at_risk, mut members, mut post_seekers) = (0.0, 0.0, 0.0, 0.0);
-            for h in &self.households[rs.range.clone()] {
+            let range = rs.range.clone();
+            let retirement = self.life.retirement_age;
+            for (h, m) in self.households[range.clone()]
+                .iter()
+                .zip(&self.members[range])
+            {
                 if crate::model::agents::household::eligible(h, t, support) {
                     eligible += 1.0;
-                    post_seekers += h.farm_workers() as f64;
+                    post_seekers += m.seekers(h.size, retirement).0 as f64;
                 }
                 if crate::model::agents::household::at_risk(h) {
                     at_risk += 1.0;
@@ -449,7 +462,7 @@ fn init_household(
     life: &LifeTable,
     p_elder: f64,
     rng: &mut rand_chacha::ChaCha8Rng,
-) -> (Household, Ages) {
+) -> (Household, Members) {
     let p = region;
     let z: f64 = rng.sample(StandardNormal);
     let y0 = p.income_median * (p.income_sigma * z).exp();
@@ -476,7 +489,10 @@ fn init_household(
         }
     }
     let (ages, elders) = initial_ages(rng, life, size, workers, p_elder);
-    let workers = workers + farming_elders(life, &ages, size);
+    let tenure = tpy_u8(cfg);
+    let members = initial_members(life, &ages, size, local, migrants, tenure);
+    let counts = members.counts(size);
+    let workers = counts.workers;
     let target = y0 * size as f64;
     // Pensions and the subsidy are part of the initial income, contributions come out of it
     // (ODD §7.2): farm income is what the rest leaves of the target.
@@ -526,5 +542,11 @@ fn init_household(
         },
         flags: if poor { flags::EVER_POOR } else { 0 },
     };
-    (h, ages)
+    (h, members)
+}
+
+/// Initial tenure of every working member: a year's ticks (at most 255), so that initial
+/// jobs are past their first year.
+fn tpy_u8(cfg: &Config) -> u8 {
+    cfg.calendar.ticks_per_year().min(255) as u8
 }

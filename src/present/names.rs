@@ -113,6 +113,14 @@ pub fn metric_info(metric: &str) -> MetricInfo {
         "mean_skill" => ("Mean skill".into(), "skill index", Index),
         "mean_effort" => ("Mean effort".into(), "effort index", Index),
         "elders" => ("Members of pension age".into(), "persons", Count),
+        "placed_migrants" => (
+            "Migrants placed by labour cooperation".into(),
+            "workers",
+            Count,
+        ),
+        "placed_tenure" => ("Tenure of placed migrants".into(), "years", Index),
+        "migrant_mean_age" => ("Mean age of migrants".into(), "years", Index),
+        "local_mean_age" => ("Mean age of local employees".into(), "years", Index),
         "price_index" => ("Consumer price index".into(), "start year = 1", Index),
         "mean_income_current" => (
             "Mean income, current prices".into(),

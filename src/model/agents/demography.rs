@@ -1,13 +1,12 @@
 //! Household members' ages: the initial age structure, and ageing, death and replacement
 //! births at each year's end (ODD §7.2 "Households", §7.4 part 8).
 //!
-//! Ages live in their own column (one `[u8; 8]` per household, the cap on household size),
-//! read and written once a year, so the per-tick household step does not carry them. A
-//! household's `workers` are its members aged in `[working_age, farm_exit_age)` and its
-//! `elders` those at or above `retirement_age` (they draw the pension): members between the
-//! retirement age and the farm-exit age leave wage work but keep farming, as rural elders
-//! do (Pang, de Brauw & Rozelle 2004, "Working until you drop"). The yearly pass keeps both
-//! counts equal to what the ages say. Deaths follow Gompertz's law and each death is
+//! Ages live in the members' record ([`Members`]) and advance once a year. A household's
+//! `workers` are its members aged in `[working_age, farm_exit_age)` and its `elders` those at
+//! or above `retirement_age` (they draw the pension): members between the retirement age
+//! and the farm-exit age leave wage work but keep farming, as rural elders do (Pang, de
+//! Brauw & Rozelle 2004, "Working until you drop"). The yearly pass keeps both counts equal
+//! to what the ages say. Deaths follow Gompertz's law and each death is
 //! replaced by a newborn in the same household, so household sizes, and the population,
 //! are constant.
 
@@ -15,14 +14,12 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::agents::household::Household;
+use crate::model::agents::members::{job, Members, MAX_MEMBERS};
 use crate::model::config::DemographyParams;
-
-/// Most members a household has (the cap on household size).
-pub const MAX_MEMBERS: usize = 8;
 /// Oldest age: a member who reaches it dies at the next year's end.
 pub const MAX_AGE: u8 = 110;
 
-/// Ages of one household's members; entries at and beyond its size are unused (0).
+/// Initial ages of one household's members; entries at and beyond its size are unused (0).
 pub type Ages = [u8; MAX_MEMBERS];
 
 /// The life table and the age thresholds, derived once from [`DemographyParams`].
@@ -165,92 +162,107 @@ impl Tally {
 }
 
 /// One household's year end (ODD §7.4 part 8): for each member in order, one draw decides
-/// death (`u < q(age)`); the dead are replaced by a newborn of age 0; the living age by a
-/// year. A worker who dies leaves the job of a worker chosen by one more draw (uniform over
-/// the household's workers: local, migrant, post, farm, in that order). A member who
-/// reaches the retirement age draws the pension and, if one more draw picks a wage job
-/// (local, migrant, post) the same way, leaves it for the farm. A member who reaches the
-/// farm-exit age stops farming (a farm worker if there is one, else a job by draw). A
-/// member who reaches the working age joins the farm with skill 1 (the household's mean
-/// skill is updated).
+/// death (`u < q(age)`); the dead are replaced by a newborn of age 0 (no job, skill 1); the
+/// living age by a year. A member who reaches the working age joins the farm with skill 1;
+/// one who reaches the retirement age draws the pension and leaves a wage job (local,
+/// placed, own migration, post) for the farm; one who reaches the farm-exit age stops
+/// working. The household's counts are then set from its members.
 pub fn year_end(
     h: &mut Household,
-    ages: &mut Ages,
+    m: &mut Members,
     t: &LifeTable,
     rng: &mut ChaCha8Rng,
     tally: &mut Tally,
 ) {
-    for age in ages.iter_mut().take(h.size as usize) {
-        let a = *age;
+    let mut elders = 0u8;
+    for i in 0..(h.size as usize).min(MAX_MEMBERS) {
+        let a = m.age[i];
         let u: f32 = rng.random();
         if u < t.q[a as usize] {
             tally.deaths += 1.0;
-            if a >= t.retirement_age {
-                h.elders -= 1;
+            if job::is_wage(m.job[i]) {
+                tally.left_jobs += 1.0;
             }
-            if a >= t.working_age && a < t.farm_exit_age {
-                leave_work(h, rng, tally);
-            }
-            *age = 0;
-            if t.working_age == 0 {
-                join_work(h, tally);
-            }
+            m.age[i] = 0;
+            m.skill[i] = 1.0;
+            m.tenure[i] = 0;
+            m.job[i] = if t.working_age == 0 {
+                tally.came_of_age += 1.0;
+                job::FARM
+            } else {
+                job::NONE
+            };
         } else {
             let next = (a + 1).min(MAX_AGE);
             if a < t.working_age && next >= t.working_age {
-                join_work(h, tally);
+                tally.came_of_age += 1.0;
+                m.job[i] = job::FARM;
+                m.skill[i] = 1.0;
+                m.tenure[i] = 0;
             }
             if a < t.retirement_age && next >= t.retirement_age {
                 tally.retired += 1.0;
-                h.elders += 1;
-                if next < t.farm_exit_age {
-                    leave_wage_job(h, rng, tally);
+                if job::is_wage(m.job[i]) {
+                    tally.left_jobs += 1.0;
+                    m.job[i] = job::FARM;
+                    m.tenure[i] = 0;
                 }
             }
             if a < t.farm_exit_age && next >= t.farm_exit_age && a >= t.working_age {
                 tally.stopped_farming += 1.0;
-                if h.farm_workers() > 0 {
-                    h.workers -= 1;
-                } else {
-                    leave_work(h, rng, tally);
-                }
+                m.job[i] = job::NONE;
+                m.tenure[i] = 0;
             }
-            *age = next;
+            m.age[i] = next;
+        }
+        if m.age[i] >= t.retirement_age {
+            elders += 1;
         }
     }
+    h.elders = elders;
+    h.set_counts(&m.counts(h.size));
 }
 
-fn join_work(h: &mut Household, tally: &mut Tally) {
-    let w = h.workers as f32;
-    h.skill = (h.skill * w + 1.0) / (w + 1.0);
-    h.workers += 1;
-    tally.came_of_age += 1.0;
-}
-
-/// One f32 uniform picks one of the household's workers, uniformly: local, migrant, post,
-/// farm, in that order; a wage job (local, migrant, post) picked is left (the worker goes to
-/// the farm). `workers` is unchanged.
-fn leave_wage_job(h: &mut Household, rng: &mut ChaCha8Rng, tally: &mut Tally) {
-    let u: f32 = rng.random();
-    let k = ((u * h.workers as f32) as u8).min(h.workers - 1);
-    let job = if k < h.local {
-        &mut h.local
-    } else if k < h.local + h.migrants {
-        &mut h.migrants
-    } else if k < h.local + h.migrants + h.posts {
-        &mut h.posts
-    } else {
-        return;
+/// The members' record of a household with initial `ages` (from [`initial_ages`]) whose
+/// first `local` working-age members hold local jobs and the next `migrants` work away
+/// (on their own): every member aged in `[working_age, farm_exit_age)` works, the others
+/// farm; initial jobs have a year's tenure (`tenure` ticks).
+pub fn initial_members(
+    t: &LifeTable,
+    ages: &Ages,
+    size: u8,
+    local: u8,
+    migrants: u8,
+    tenure: u8,
+) -> Members {
+    let mut m = Members {
+        age: *ages,
+        ..Members::default()
     };
-    *job -= 1;
-    tally.left_jobs += 1.0;
-}
-
-/// A worker who dies (or stops farming with no farm worker left): the job of a worker
-/// picked by a draw is left, and the household has one worker fewer.
-fn leave_work(h: &mut Household, rng: &mut ChaCha8Rng, tally: &mut Tally) {
-    leave_wage_job(h, rng, tally);
-    h.workers -= 1;
+    let mut k = 0u8;
+    for (i, &a) in ages
+        .iter()
+        .enumerate()
+        .take((size as usize).min(MAX_MEMBERS))
+    {
+        if a < t.working_age || a >= t.farm_exit_age {
+            continue;
+        }
+        m.tenure[i] = tenure;
+        m.job[i] = if a >= t.retirement_age {
+            job::FARM
+        } else {
+            k += 1;
+            if k <= local {
+                job::LOCAL
+            } else if k <= local + migrants {
+                job::MIGRANT
+            } else {
+                job::FARM
+            }
+        };
+    }
+    m
 }
 
 #[cfg(test)]
@@ -289,30 +301,30 @@ mod tests {
         let mut tally = Tally::default();
         for size in 1..=8u8 {
             for workers in 1..=size {
-                let (mut ages, elders) = initial_ages(&mut rng, &t, size, workers, pe);
-                let workers = workers + farming_elders(&t, &ages, size);
+                let (ages, elders) = initial_ages(&mut rng, &t, size, workers, pe);
+                let mut m = initial_members(&t, &ages, size, workers / 2, workers - workers / 2, 1);
                 let mut h = Household {
                     size,
-                    workers,
                     elders,
-                    local: workers / 2,
-                    migrants: workers - workers / 2,
-                    skill: 1.2,
                     ..Household::default()
                 };
+                h.set_counts(&m.counts(size));
+                assert_eq!((h.local, h.migrants), (workers / 2, workers - workers / 2));
                 for _ in 0..60 {
-                    year_end(&mut h, &mut ages, &t, &mut rng, &mut tally);
-                    let w = ages[..size as usize]
+                    year_end(&mut h, &mut m, &t, &mut rng, &mut tally);
+                    let ages = &m.age[..size as usize];
+                    let w = ages
                         .iter()
                         .filter(|&&a| a >= t.working_age && a < t.farm_exit_age)
                         .count() as u8;
-                    let e = ages[..size as usize]
-                        .iter()
-                        .filter(|&&a| a >= t.retirement_age)
-                        .count() as u8;
+                    let e = ages.iter().filter(|&&a| a >= t.retirement_age).count() as u8;
                     assert_eq!((h.workers, h.elders), (w, e));
                     assert!(h.local + h.migrants + h.posts <= h.workers);
-                    assert!(ages[size as usize..].iter().all(|&a| a == 0));
+                    assert!(m.age[size as usize..].iter().all(|&a| a == 0));
+                    for i in 0..size as usize {
+                        // No member past the retirement age holds a wage job.
+                        assert!(m.age[i] < t.retirement_age || !job::is_wage(m.job[i]));
+                    }
                 }
             }
         }
@@ -328,7 +340,7 @@ mod tests {
         let pe = elder_probability(&p, 3.2, 1.8);
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut tally = Tally::default();
-        let mut pop: Vec<(Household, Ages)> = Vec::new();
+        let mut pop: Vec<(Household, Members)> = Vec::new();
         // Sizes and working-age members drawn as in `World::new` (ODD §5.2 steps 2–3).
         let extra = rand_distr::Poisson::new(2.2).unwrap();
         for _ in 0..20_000 {
@@ -337,19 +349,16 @@ mod tests {
                 .unwrap()
                 .sample(&mut rng) as u8;
             let (ages, elders) = initial_ages(&mut rng, &t, size, workers, pe);
-            let workers = workers + farming_elders(&t, &ages, size);
-            pop.push((
-                Household {
-                    size,
-                    workers,
-                    elders,
-                    skill: 1.0,
-                    ..Household::default()
-                },
-                ages,
-            ));
+            let m = initial_members(&t, &ages, size, 0, 0, 1);
+            let mut h = Household {
+                size,
+                elders,
+                ..Household::default()
+            };
+            h.set_counts(&m.counts(size));
+            pop.push((h, m));
         }
-        let shares = |pop: &[(Household, Ages)]| {
+        let shares = |pop: &[(Household, Members)]| {
             let n: f64 = pop.iter().map(|(h, _)| h.size as f64).sum();
             let w: f64 = pop.iter().map(|(h, _)| h.workers as f64).sum();
             let e: f64 = pop.iter().map(|(h, _)| h.elders as f64).sum();

@@ -1,7 +1,8 @@
 //! Villager households and their workers: labour choices, shocks, income, poverty status.
 //!
-//! A household is a compact hot record (48 bytes) plus a ring of its last year of
-//! per-capita incomes kept in a separate column. The household step reads and writes nearly
+//! A household is a compact hot record (48 bytes), its members' record (56 bytes, see
+//! [`crate::model::agents::members`]) and a ring of its last year of per-capita incomes,
+//! each kept in a column of its own. The household step reads and writes nearly
 //! every field of the record, so one record per household beats one column per field here;
 //! the ring, the only wide part, is a column of its own.
 
@@ -10,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use crate::model::accum::BlockAcc;
+use crate::model::agents::members::{job, Counts, Members, MAX_MEMBERS};
 
 /// Poverty status codes stored in [`Household::status`].
 pub mod status {
@@ -49,7 +51,8 @@ pub mod flags {
 pub struct Household {
     /// Own-production capacity per farm worker at base conditions, yuan/year.
     pub farm_base: f32,
-    /// Mean skill of the household's workers (wage multiplier, 1 = untrained).
+    /// Mean skill of the household's workers (wage multiplier, 1 = untrained); each
+    /// worker's own skill is in the members' record.
     pub skill: f32,
     /// Own effort in \[0,1\]; falls with transfer dependency.
     pub effort: f32,
@@ -83,9 +86,9 @@ pub struct Household {
     pub sick_ticks: u8,
     /// Ticks of disaster-reduced farm output left.
     pub disaster_ticks: u8,
-    /// Share of the last illness tick that is still ill, × 255 (ODD §7.4 step 9).
+    /// Share of the last illness tick that is still ill, × 255 (ODD §7.4 step 11).
     pub sick_end: u8,
-    /// Share of the last disaster tick that is still hit, × 255 (ODD §7.4 step 10).
+    /// Share of the last disaster tick that is still hit, × 255 (ODD §7.4 step 12).
     pub disaster_end: u8,
     /// Poverty status (see [`status`]).
     pub status: u8,
@@ -98,6 +101,17 @@ impl Household {
     #[inline]
     pub fn farm_workers(&self) -> u8 {
         self.workers - self.local - self.migrants - self.posts
+    }
+
+    /// Sets the job counts and the mean skill from the members' counts (`elders` is set by
+    /// the year end only).
+    #[inline]
+    pub fn set_counts(&mut self, c: &Counts) {
+        self.workers = c.workers;
+        self.local = c.local;
+        self.migrants = c.migrants;
+        self.posts = c.posts;
+        self.skill = c.skill;
     }
 }
 
@@ -193,6 +207,13 @@ pub struct StepParams {
     pub skill_decay: f32,
     /// Skill gain of one trained worker.
     pub skill_gain: f32,
+    /// Age at which members leave wage work (they no longer seek jobs or training).
+    pub retirement_age: u8,
+    /// Multiplier on the separation probability of a local job or a placement in its
+    /// first year (tenure below `tpy` ticks).
+    pub first_year_separation: f32,
+    /// Relative migration propensity by age, mean 1 over the working ages (ODD §7.4 step 3).
+    pub migration_age: [f32; 128],
     /// Basic pension per elder per tick.
     pub pension: f32,
     /// Agricultural subsidy per household per tick.
@@ -251,17 +272,6 @@ pub fn erfc(x: f64) -> f64 {
     }
 }
 
-#[inline]
-fn draws(rng: &mut ChaCha8Rng, n: u8, p: f32) -> u8 {
-    let mut k = 0;
-    for _ in 0..n {
-        if rng.random::<f32>() < p {
-            k += 1;
-        }
-    }
-    k
-}
-
 /// What the step needs to know about the household as it was at the start of the tick
 /// (ODD §7.4, "definitions at the start of the step").
 #[derive(Debug, Clone, Copy)]
@@ -279,42 +289,40 @@ struct Start {
     rest: f32,
 }
 
-/// Workers who moved in the labour transitions of this tick.
-#[derive(Debug, Clone, Copy)]
+/// What the labour transitions of this tick did: the moves, counted, and the worker-ticks
+/// spent in each state.
+#[derive(Debug, Clone, Copy, Default)]
 struct Moves {
     placed: u8,
     migrated: u8,
     returned: u8,
-    hired: u8,
-    posted: u8,
-    lost: u8,
-    posts_lost: u8,
     trained: bool,
+    /// Worker-ticks on the farm this tick.
+    farm: f32,
+    /// Worker-ticks in local jobs.
+    local: f32,
+    /// Skill-weighted worker-ticks in local jobs.
+    local_skill: f32,
+    /// Skill-weighted worker-ticks away.
+    away_skill: f32,
+    /// Worker-ticks on posts.
+    posts: f32,
 }
 
 impl Moves {
-    /// Worker-ticks in each state this tick: moves happen on average at mid-tick, so a
-    /// worker who moved counts half in the old state and half in the new (ODD §7.4 step 15).
-    /// Returns (farm, local, migrants, posts), summing to the household's workers.
+    /// Adds `w` worker-ticks of a member of skill `s` in job `j`.
     #[inline(always)]
-    fn worker_ticks(&self, h: &Household) -> (f32, f32, f32, f32) {
-        let (placed, migrated, returned) = (
-            self.placed as f32,
-            self.migrated as f32,
-            self.returned as f32,
-        );
-        let (hired, posted, lost, posts_lost) = (
-            self.hired as f32,
-            self.posted as f32,
-            self.lost as f32,
-            self.posts_lost as f32,
-        );
-        let local = h.local as f32 + 0.5 * (lost - hired);
-        let migrants = h.migrants as f32 + 0.5 * (returned - placed - migrated);
-        let posts = h.posts as f32 + 0.5 * (posts_lost - posted);
-        let farm = h.farm_workers() as f32
-            + 0.5 * (placed + migrated + hired + posted - returned - lost - posts_lost);
-        (farm, local, migrants, posts)
+    fn add(&mut self, j: u8, w: f32, s: f32) {
+        match j {
+            job::FARM => self.farm += w,
+            job::LOCAL => {
+                self.local += w;
+                self.local_skill += w * s;
+            }
+            job::PLACED | job::MIGRANT => self.away_skill += w * s,
+            job::POST => self.posts += w,
+            _ => {}
+        }
     }
 }
 
@@ -349,7 +357,7 @@ fn episode_share(left: u8, end: u8) -> f32 {
 /// An episode of `len` ticks (fractional) starting at phase `o` ∈ \[0,1) of this tick
 /// covers `[o, o + len)`: it touches `n = ceil(o + len)` ticks, the first for
 /// `min(o + len, 1) − o` of it, the last (if another) for `q = o + len − (n − 1)`.
-/// Returns `(n, share of the first tick, q × 255 rounded, at least 1)` (ODD §7.4 steps 9–10).
+/// Returns `(n, share of the first tick, q × 255 rounded, at least 1)` (ODD §7.4 steps 11–12).
 #[inline(always)]
 fn episode(o: f32, len: f32) -> (u8, f32, u8) {
     let e = o + len;
@@ -404,13 +412,14 @@ struct Status {
 
 /// Advances one household by one tick and adds what it did to the block accumulator.
 ///
-/// `ring` is the household's last `tpy` per-capita incomes (per tick); slot `t % tpy` is
-/// overwritten. The sub-steps are those of ODD §7.4, in its order; the order of random draws
+/// `m` is the household's members' record; `ring` is the household's last `tpy` per-capita
+/// incomes (per tick), whose slot `t % tpy` is overwritten. The sub-steps are those of ODD §7.4, in its order; the order of random draws
 /// is fixed (the table of §7.4) so that a re-implementation reproduces the same numbers from
 /// the same streams.
 #[inline]
 pub fn step(
     h: &mut Household,
+    m: &mut Members,
     ring: &mut [f32],
     r: &Rates,
     p: &StepParams,
@@ -424,7 +433,7 @@ pub fn step(
         member: h.flags & flags::EVER_POOR != 0,
         rest: (h.trailing - ring[(p.tick % p.tpy) as usize]) * h.size as f32,
     };
-    let moves = labour_transitions(h, r, p, &start, rng, acc);
+    let moves = labour_transitions(h, m, r, p, &start, rng, acc);
     let shocks = idiosyncratic_shocks(h, r, p, rng);
     let income = tick_income(h, r, p, &start, &moves, &shocks, acc);
     adjust_effort(h, p, &income);
@@ -444,11 +453,15 @@ pub fn step(
     );
 }
 
-/// ODD §7.4 part 1, labour transitions (steps 1–10; draws 1–5): migrant returns, job and
-/// post losses, matching of idle workers, training and skill decay.
+/// ODD §7.4 part 1, labour transitions (steps 1–9; draws 1–2), member by member:
+/// separations (migrants return, local jobs and posts end) and matching of each member who
+/// seeks a job, in one pass; training of one member; skill decay; tenure. Returns the moves
+/// and the worker-ticks in each state: a member who moved counts half in the old state and
+/// half in the new (moves happen on average at mid-tick, step 8).
 #[inline(always)]
 fn labour_transitions(
     h: &mut Household,
+    m: &mut Members,
     r: &Rates,
     p: &StepParams,
     start: &Start,
@@ -458,62 +471,144 @@ fn labour_transitions(
     if h.sick_ticks > 0 {
         h.sick_ticks -= 1;
     }
-    let returned = draws(rng, h.migrants, r.p_return);
-    h.migrants -= returned;
-    let lost = draws(rng, h.local, r.p_job_loss);
-    h.local -= lost;
-    let posts_lost = draws(rng, h.posts, r.p_post_loss);
-    h.posts -= posts_lost;
-    let se = h.skill * h.effort;
-    let q_place = (r.p_place * se).min(1.0);
-    let q_job = (r.p_job * se).min(1.0 - q_place);
-    let q_post = if start.eligible {
-        r.p_post.min(1.0 - q_place - q_job)
-    } else {
-        0.0
-    };
-    let q_mig = r.p_migrate.min(1.0 - q_place - q_job - q_post);
-    let idle = h.farm_workers();
-    acc.seekers_se += (idle as f32 * se) as f64;
-    if start.eligible {
-        acc.post_seekers += idle as f64;
-    }
-    let (mut placed, mut hired, mut posted, mut migrated) = (0u8, 0u8, 0u8, 0u8);
-    for _ in 0..idle {
-        let u: f32 = rng.random();
-        if u < q_place {
-            placed += 1;
-        } else if u < q_place + q_job {
-            hired += 1;
-        } else if u < q_place + q_job + q_post {
-            posted += 1;
-        } else if u < q_place + q_job + q_post + q_mig {
-            migrated += 1;
+    let n = (h.size as usize).min(MAX_MEMBERS);
+    let prev = m.job;
+    let mut mv = Moves::default();
+    let eligible = start.eligible;
+    let (mut seekers, mut se_sum, mut home) = (0u8, 0.0f32, 0u8);
+    // Steps 2–5, member by member: a member in a wage job draws whether it ends (step 2);
+    // a member who then seeks a job draws its match (steps 3–5); the draw falls in one of
+    // the consecutive intervals placement, local job, post, own migration, or none.
+    for i in 0..n {
+        let j = m.job[i];
+        if j >= job::LOCAL {
+            let p_sep = match j {
+                job::PLACED => r.p_return * first_year(m.tenure[i], p),
+                job::MIGRANT => r.p_return,
+                job::LOCAL => r.p_job_loss * first_year(m.tenure[i], p),
+                _ => r.p_post_loss,
+            };
+            if rng.random::<f32>() < p_sep {
+                if job::is_away(j) {
+                    mv.returned += 1;
+                }
+                m.job[i] = job::FARM;
+            }
+        }
+        if m.seeks(i, p.retirement_age) {
+            let se = m.skill[i] * h.effort;
+            seekers += 1;
+            se_sum += se;
+            let q_place = (r.p_place * se).min(1.0);
+            let q_job = (r.p_job * se).min(1.0 - q_place);
+            let q_post = if eligible {
+                r.p_post.min(1.0 - q_place - q_job)
+            } else {
+                0.0
+            };
+            let q_mig = (r.p_migrate * p.migration_age[m.age[i] as usize])
+                .min(1.0 - q_place - q_job - q_post);
+            let u: f32 = rng.random();
+            if u < q_place {
+                mv.placed += 1;
+                m.job[i] = job::PLACED;
+            } else if u < q_place + q_job {
+                m.job[i] = job::LOCAL;
+            } else if u < q_place + q_job + q_post {
+                m.job[i] = job::POST;
+            } else if u < q_place + q_job + q_post + q_mig {
+                mv.migrated += 1;
+                m.job[i] = job::MIGRANT;
+            }
+        }
+        if m.trainable(i, p.retirement_age) {
+            home += 1;
         }
     }
-    h.migrants += placed + migrated;
-    h.local += hired;
-    h.posts += posted;
-    let home = h.workers - h.migrants;
-    acc.train_eligible += home as f64;
-    let trained = home > 0 && rng.random::<f32>() < 1.0 - (1.0 - r.p_train).powi(home as i32);
-    h.skill = 1.0 + (h.skill - 1.0) * (1.0 - p.skill_decay);
-    if trained {
-        h.skill += p.skill_gain / h.workers as f32;
+    acc.seekers_se += se_sum as f64;
+    if eligible {
+        acc.post_seekers += seekers as f64;
     }
-    Moves {
-        placed,
-        migrated,
-        returned,
-        hired,
-        posted,
-        lost,
-        posts_lost,
-        trained,
+    // Steps 6–7, training: one draw decides whether one of the trainable members (at home,
+    // below the retirement age, after matching) is trained, with probability
+    // 1 − (1 − p_train)^home; the same draw, rescaled, picks which (uniformly, in member
+    // order). Skill decays toward 1 (in the pass below).
+    acc.train_eligible += home as f64;
+    let mut trainee = usize::MAX;
+    if home > 0 {
+        let u: f32 = rng.random();
+        let q = 1.0 - (1.0 - r.p_train).powi(home as i32);
+        if u < q {
+            let k = (((u / q) * home as f32) as u8).min(home - 1);
+            let mut seen = 0u8;
+            for i in 0..n {
+                if m.trainable(i, p.retirement_age) {
+                    if seen == k {
+                        trainee = i;
+                        break;
+                    }
+                    seen += 1;
+                }
+            }
+        }
+    }
+    // Steps 7–9: skill, tenure, worker-ticks, the accumulator and the household's counts.
+    let keep = 1.0 - p.skill_decay;
+    let mut c = Counts::default();
+    let mut skill_sum = 0.0f32;
+    #[allow(clippy::needless_range_loop)] // four member columns indexed together
+    for i in 0..n {
+        let mut s = 1.0 + (m.skill[i] - 1.0) * keep;
+        if i == trainee {
+            s += p.skill_gain;
+            mv.trained = true;
+        }
+        m.skill[i] = s;
+        let (was, now) = (prev[i], m.job[i]);
+        if was == now {
+            m.tenure[i] = m.tenure[i].saturating_add(1);
+            mv.add(now, 1.0, s);
+        } else {
+            m.tenure[i] = 0;
+            mv.add(was, 0.5, s);
+            mv.add(now, 0.5, s);
+        }
+        if !c.add(now) {
+            continue;
+        }
+        skill_sum += s;
+        let age = m.age[i] as f64;
+        match now {
+            job::LOCAL => {
+                acc.local_age += age;
+                acc.local_skill += s as f64;
+            }
+            job::PLACED => {
+                acc.placed_stock += 1.0;
+                acc.placed_tenure += m.tenure[i] as f64 / p.tpy as f64;
+                acc.away_age += age;
+            }
+            job::MIGRANT => acc.away_age += age,
+            _ => {}
+        }
+    }
+    c.finish(skill_sum);
+    h.set_counts(&c);
+    mv
+}
+
+/// The first-year multiplier of a separation probability for a member with `tenure` ticks
+/// in the job.
+#[inline(always)]
+fn first_year(tenure: u8, p: &StepParams) -> f32 {
+    if (tenure as u32) < p.tpy {
+        p.first_year_separation
+    } else {
+        1.0
     }
 }
 
-/// ODD §7.4 part 2, idiosyncratic shocks (steps 11–14; draws 6–8): illness with its
+/// ODD §7.4 part 2, idiosyncratic shocks (steps 11–14; draws 3–5): illness with its
 /// medical cost, a household disaster, and the farm-income noise.
 #[inline(always)]
 fn idiosyncratic_shocks(
@@ -569,19 +664,25 @@ fn tick_income(
     shocks: &Shocks,
     acc: &mut BlockAcc,
 ) -> Income {
-    let (mut farm_workers, mut local_workers, migrants, posts) = moves.worker_ticks(h);
-    // The sick worker is a farm worker if there is one, else a local employee.
+    let mut farm_workers = moves.farm;
+    // The sick worker is a farm worker if there is one, else a local employee (of the
+    // local employees' mean skill).
     let from_farm = shocks.ill_lost.min(farm_workers);
     farm_workers -= from_farm;
-    local_workers = (local_workers - (shocks.ill_lost - from_farm)).max(0.0);
+    let from_local = (shocks.ill_lost - from_farm).min(moves.local);
+    let local_skill = if moves.local > 0.0 {
+        moves.local_skill * (1.0 - from_local / moves.local)
+    } else {
+        0.0
+    };
     let farm_mult =
         r.farm_mult * r.common_disaster * (1.0 - p.disaster_loss * shocks.disaster_share);
     let noise = (p.noise * shocks.eps - 0.5 * p.noise * p.noise).exp();
     let farm = farm_workers * h.farm_base * h.effort * farm_mult * noise / p.tpy as f32;
     let procurement = farm * r.procurement_rate;
-    let wage = local_workers * r.wage * h.skill;
-    let post = posts * r.post_wage;
-    let remit = migrants * r.remittance * h.skill;
+    let wage = local_skill * r.wage;
+    let post = moves.posts * r.post_wage;
+    let remit = moves.away_skill * r.remittance;
     let transfer = if start.eligible { r.transfer } else { 0.0 };
     let dividend = if start.member { r.dividend } else { 0.0 };
     let social = if start.at_risk { r.social_cash } else { 0.0 };
@@ -654,7 +755,7 @@ fn tick_income(
     }
 }
 
-/// ODD §7.4 part 6b (step 24; draw 9): the yearly means test of the minimum livelihood
+/// ODD §7.4 part 6b (step 24; draw 6): the yearly means test of the minimum livelihood
 /// guarantee (低保), at the assessment only. The household's own income over the year (its
 /// trailing income less the benefit it received, constant since the last test) is assessed
 /// with a mean-one lognormal error; below the lower of the standard and the quota's cut-off,
@@ -867,9 +968,125 @@ mod tests {
         assert!((norm_cdf(-1.0) - 0.158_655_254).abs() < 1e-6);
     }
 
+    fn params() -> StepParams {
+        StepParams {
+            tick: 0,
+            tpy: 12,
+            line: 4000.0,
+            dibao_standard: 0.0,
+            dibao_error: 0.0,
+            ln_line: 4000f32.ln(),
+            vuln_z: 0.0,
+            memory_weight: 0.1,
+            support_ticks: 12,
+            p_ill: 0.0,
+            ill_len: 3.0,
+            ill_cost: 0.0,
+            p_disaster: 0.0,
+            disaster_loss: 0.0,
+            noise: 0.0,
+            saving_rate: 0.0,
+            dependency: 0.0,
+            effort_adjust: 0.0,
+            skill_decay: 0.0,
+            skill_gain: 0.5,
+            retirement_age: 60,
+            first_year_separation: 1.0,
+            migration_age: [1.0; 128],
+            pension: 0.0,
+            farm_subsidy: 0.0,
+            premium: 0.0,
+            contribution: 0.0,
+            reimbursement: 0.0,
+            assess: false,
+            means_test: false,
+        }
+    }
+
+    /// A household of four: members aged 30, 45 and 65 on the farm, a child of 10.
+    fn family() -> (Household, Members) {
+        let mut m = Members::default();
+        m.age[..4].copy_from_slice(&[30, 45, 65, 10]);
+        m.job[..4].copy_from_slice(&[job::FARM, job::FARM, job::FARM, job::NONE]);
+        let mut h = Household {
+            size: 4,
+            effort: 1.0,
+            farm_base: 5000.0,
+            trailing: 5000.0,
+            ..Household::default()
+        };
+        h.set_counts(&m.counts(4));
+        (h, m)
+    }
+
+    fn one_step(h: &mut Household, m: &mut Members, r: &Rates) {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut ring = [h.trailing / 12.0; 12];
+        let mut acc = BlockAcc::default();
+        step(h, m, &mut ring, r, &params(), &mut rng, &mut acc);
+    }
+
+    #[test]
+    fn members_past_the_retirement_age_are_not_hired() {
+        let (mut h, mut m) = family();
+        let r = Rates {
+            p_job: 1.0,
+            wage: 100.0,
+            ..Rates::default()
+        };
+        one_step(&mut h, &mut m, &r);
+        assert_eq!(m.job[..4], [job::LOCAL, job::LOCAL, job::FARM, job::NONE]);
+        assert_eq!((h.workers, h.local), (3, 2));
+        assert_eq!(m.tenure[..3], [0, 0, 1]);
+    }
+
+    #[test]
+    fn training_raises_the_trainees_own_skill() {
+        let (mut h, mut m) = family();
+        let r = Rates {
+            p_train: 1.0,
+            ..Rates::default()
+        };
+        one_step(&mut h, &mut m, &r);
+        // One trainable member (aged 30 or 45) gains the full 0.5; nobody else changes.
+        let gained: Vec<usize> = (0..4).filter(|&i| m.skill[i] > 1.0).collect();
+        assert_eq!(gained.len(), 1);
+        assert!(gained[0] < 2, "trainee {gained:?}");
+        assert!((m.skill[gained[0]] - 1.5).abs() < 1e-6);
+        assert!((h.skill - 1.5 / 3.0 - 2.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn wages_follow_the_skill_of_the_member_employed() {
+        // Two households, each with one local employee, of skill 1 and 2: the second earns
+        // twice the wage.
+        let r = Rates {
+            wage: 100.0,
+            ..Rates::default()
+        };
+        let mut income = [0.0f64; 2];
+        for (k, skill) in [1.0f32, 2.0].into_iter().enumerate() {
+            let (mut h, mut m) = family();
+            m.job[0] = job::LOCAL;
+            m.tenure[0] = 50;
+            m.skill[0] = skill;
+            h.set_counts(&m.counts(4));
+            use rand::SeedableRng;
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let mut ring = [h.trailing / 12.0; 12];
+            let mut acc = BlockAcc::default();
+            step(&mut h, &mut m, &mut ring, &r, &params(), &mut rng, &mut acc);
+            income[k] = acc.components[2];
+        }
+        assert!((income[0] - 100.0).abs() < 1e-3, "{income:?}");
+        assert!((income[1] - 200.0).abs() < 1e-3, "{income:?}");
+    }
+
     #[test]
     fn record_is_compact() {
         assert!(std::mem::size_of::<Household>() <= 48);
+        assert_eq!(std::mem::size_of::<Members>(), 56);
     }
 
     #[test]

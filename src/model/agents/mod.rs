@@ -8,3 +8,4 @@ pub mod demography;
 pub mod firm;
 pub mod government;
 pub mod household;
+pub mod members;
