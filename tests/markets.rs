@@ -277,3 +277,39 @@ fn productivity_shocks_spread_exits_over_the_years() {
         "without shocks: exits in {wave_years} years of one region, {wave_exits} in all"
     );
 }
+
+/// The mandate cannot persuade firms into a loss-making location indefinitely (ODD §7.6.2):
+/// with a flat persuasion curve (`entry_slope = 0`: half of the mobilised candidates enter
+/// whatever the return) and plants that lose money, mobilised entry stops once the link's
+/// plants realise returns well below the hurdle; with an unbounded tolerance it goes on.
+#[test]
+fn mobilised_candidates_stop_entering_where_plants_lose_money() {
+    let late_entries = |tolerance: &str| {
+        let cfg = config(
+            &[
+                "firms.entry_slope=0",
+                "firms.depreciation=0.5",
+                "firms.market_candidates=0",
+                &format!("firms.mobilisation_tolerance={tolerance}"),
+            ],
+            |_| {},
+        );
+        // 2018–2020: plants have had two years to show their losses; the mobilisation ends
+        // with the push phase in 2021.
+        let tpy = cfg.calendar.ticks_per_year() as usize;
+        let rows = upland(&cfg);
+        total(&rows[2 * tpy..5 * tpy], |m| m.east_entries)
+    };
+    let gated = late_entries("0.03");
+    let ungated = late_entries("2");
+    assert!(
+        ungated > 0.0,
+        "the mandate brought no firms without the gate"
+    );
+    // Some entry remains: when the worst plants have left, the survivors' returns can come
+    // back within the tolerance and reopen the link.
+    assert!(
+        3.0 * gated < ungated,
+        "mobilised entries into a loss-making link: {gated} with the rule, {ungated} without"
+    );
+}

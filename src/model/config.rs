@@ -498,6 +498,12 @@ pub struct FirmParams {
     /// Standard deviation σ of the yearly innovation of eastern plants' log productivity
     /// (0: every plant has productivity 1).
     pub productivity_shock: f64,
+    /// Weight an entrant gives the realised returns of the plants already on its link
+    /// against its own market calculation (learning from incumbents; ODD §7.6.2).
+    pub incumbent_weight: f64,
+    /// How far below the hurdle the realised returns of a link's plants may sit before
+    /// the partner government can no longer persuade mobilised candidates (ODD §7.6.2).
+    pub mobilisation_tolerance: f64,
 }
 
 impl Default for FirmParams {
@@ -516,6 +522,8 @@ impl Default for FirmParams {
             export_share: d("firms.export_share"),
             productivity_persistence: d("firms.productivity_persistence"),
             productivity_shock: d("firms.productivity_shock"),
+            incumbent_weight: d("firms.incumbent_weight"),
+            mobilisation_tolerance: d("firms.mobilisation_tolerance"),
         }
     }
 }

@@ -526,6 +526,11 @@ pub const KEYS: &[KeySpec] = &[
     num("firms.productivity_shock", 0.15, "log sd per year")
         .range(0.0, 2.0)
         .doc("Yearly innovation σ of eastern plants' log productivity (entrants draw from the stationary distribution, log sd σ/√(1 − ρ²)); 0: all plants alike"),
+    share("firms.incumbent_weight", 0.5, "weight on incumbents' realised returns")
+        .doc("Learning from incumbents: an entrant's expected return is this weight × the realised return of its link's plants + the rest × its own market calculation (stylised, uncalibrated)"),
+    num("firms.mobilisation_tolerance", 0.03, "per year, below the hurdle")
+        .range(0.0, 2.0)
+        .doc("Mobilised candidates enter on market terms only once the realised return of the link's plants is this far below the hurdle (stylised, uncalibrated)"),
     num("market.price_flexibility", 0.5, "elasticity of price to demand/supply")
         .range(0.0, 5.0)
         .doc("Price of firm products rises as (demand/capacity)^this when demand exceeds capacity"),

@@ -84,15 +84,25 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
             continue;
         }
         let w = link.west;
-        let expected = expected_return(world, cfg, w, link.east);
+        // What a plant of its own would earn in the markets it sells into, with its own
+        // capacity added, blended with what the link's plants actually earn (ODD §7.6.2).
+        let own = expected_return(world, cfg, w, link.east);
+        let incumbents = incumbent_return(world, cfg, li);
+        let expected = blend_expectation(own, incumbents, fp.incumbent_weight);
         let gap = expected - fp.hurdle_return;
-        // Mobilised candidates are persuaded along a logistic curve (some enter below the
-        // hurdle); market candidates enter only above it.
-        let p_mobilised = 1.0 / (1.0 + (-fp.entry_slope * gap).exp());
+        // Market candidates enter only above the hurdle. Mobilised candidates are persuaded
+        // along a logistic curve (some enter below the hurdle), unless the link's plants
+        // realise returns well below it: then the mandate has no pull and they decide on
+        // market terms like the others.
         let p_market = if gap > 0.0 {
             1.0 - (-fp.entry_slope * gap).exp()
         } else {
             0.0
+        };
+        let p_mobilised = if mandate_persuades(incumbents, fp) {
+            1.0 / (1.0 + (-fp.entry_slope * gap).exp())
+        } else {
+            p_market
         };
         for c in 0..mobilised + market {
             let rs = &world.regions[w];
@@ -314,8 +324,61 @@ pub fn linkage_on(cfg: &Config) -> bool {
     cfg.policy.dividend_share > 0.0 || cfg.policy.guaranteed_return > 0.0
 }
 
-/// The return an eastern firm from region `e` expects from a new plant in region `r`
-/// (ODD §7.6.2).
+/// A market cleared after `added` capacity joins `supply`: utilisation `min(1, D/(S + c))`
+/// and price `max(1, D/(S + c))^η` (ratio 1 when demand or supply is 0, as in
+/// [`plan_demand`]). What an entrant expects to sell: the market with its own capacity in it.
+pub fn post_entry(demand: f64, supply: f64, added: f64, eta: f64) -> (f64, f64) {
+    let s = supply + added;
+    let ratio = if demand > 0.0 && s > 0.0 {
+        demand / s
+    } else {
+        1.0
+    };
+    (ratio.min(1.0), ratio.max(1.0).powf(eta))
+}
+
+/// What the eastern plants already on link `li` realise: the capital-weighted mean of their
+/// smoothed annual returns, net of the linked profit share when benefit linkage is on (as
+/// the entrant's own calculation); `None` when the link has no plants (ODD §7.6.2).
+pub fn incumbent_return(world: &World, cfg: &Config, li: usize) -> Option<f64> {
+    let f = &world.firms;
+    let (mut k, mut kr) = (0.0, 0.0);
+    for i in 0..f.len() {
+        if f.link[i] == li as u32 && f.kind[i] == FirmKind::East {
+            k += f.capital[i];
+            kr += f.capital[i] * f.avg_return[i];
+        }
+    }
+    if k <= 0.0 {
+        return None;
+    }
+    let r = kr / k;
+    Some(if r > 0.0 && linkage_on(cfg) {
+        r * (1.0 - cfg.firms.linked_profit_share)
+    } else {
+        r
+    })
+}
+
+/// An entrant's expected return: `(1 − ω) · market + ω · incumbents` with `ω =
+/// incumbent_weight`; the market calculation alone when the link has no plants yet.
+pub fn blend_expectation(market: f64, incumbents: Option<f64>, weight: f64) -> f64 {
+    match incumbents {
+        Some(r) => (1.0 - weight) * market + weight * r,
+        None => market,
+    }
+}
+
+/// Whether the partner government can still persuade mobilised candidates: unless the
+/// link's plants realise less than `hurdle_return − mobilisation_tolerance` (a link without
+/// plants has no record against it).
+pub fn mandate_persuades(incumbents: Option<f64>, fp: &crate::model::config::FirmParams) -> bool {
+    incumbents.is_none_or(|r| r >= fp.hurdle_return - fp.mobilisation_tolerance)
+}
+
+/// The return an eastern firm from region `e` expects from a new plant of its own in region
+/// `r`, from its own market calculation: the regional market and its home region's orders
+/// cleared with its own capacity and the plants already queued this tick added (ODD §7.6.2).
 pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
     let rs = &world.regions[r];
     let fp = &cfg.firms;
@@ -337,11 +400,19 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
     let growth = p.growth_factor(world.tick, cfg.calendar.ticks_per_year());
     // A plant sells what its home region's orders and the regional market take.
     let m = market_part(FirmKind::East, cfg);
+    // Capacity (value per tick at base prices) of the plant and of those already queued in
+    // the region this tick, as `plan_demand` will count them at the next tick.
+    let plants = 1.0 + rs.queued_entries as f64;
+    let cap = new_jobs * (1.0 - 0.5 * rs.pandemic) * job_value(world, cfg, r) * plants;
+    let eta = cfg.market.price_flexibility;
+    let (u, price) = post_entry(rs.market_demand, rs.market_supply, cap * m, eta);
+    let er = &world.regions[e];
+    let (ue, pe) = post_entry(er.export_demand, er.export_supply, cap * (1.0 - m), eta);
     let sales = Sales {
-        u: rs.utilisation,
-        p: rs.price,
-        ue: world.regions[e].export_utilisation,
-        pe: world.regions[e].export_price,
+        u,
+        p: price,
+        ue,
+        pe,
     };
     let r = return_rate(
         fill * sales.sold(m),
@@ -684,5 +755,38 @@ mod tests {
         assert!(return_rate(1.0, 1.2, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0) > base);
         assert!(return_rate(1.0, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.02) > base);
         assert!(return_rate(0.5, 1.0, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0) < base);
+    }
+
+    /// More capacity in the markets an entrant sells into (incumbents' or its own) lowers
+    /// what it expects to sell, and so its expected return.
+    #[test]
+    fn more_capacity_lowers_the_entrants_expected_return() {
+        let ret = |supply: f64| {
+            let (u, p) = post_entry(100.0, supply, 5.0, 0.5);
+            return_rate(u, p, 1.6, 0.5, 0.15, 0.0, 24000.0, 1e5, 0.05, 0.0)
+        };
+        // Excess demand: the price falls as capacity is added; excess supply: utilisation.
+        assert!(ret(60.0) > ret(80.0));
+        assert!(ret(120.0) > ret(160.0));
+        let (u, _) = post_entry(100.0, 95.0, 10.0, 0.5);
+        assert!(
+            (u - 100.0 / 105.0).abs() < 1e-12,
+            "own capacity counted: {u}"
+        );
+    }
+
+    #[test]
+    fn entrants_learn_from_incumbents_and_the_mandate_stops_at_losses() {
+        assert_eq!(blend_expectation(0.1, None, 0.5), 0.1);
+        assert!((blend_expectation(0.1, Some(0.0), 0.5) - 0.05).abs() < 1e-12);
+        assert_eq!(blend_expectation(0.1, Some(0.0), 0.0), 0.1);
+        let fp = crate::model::config::FirmParams {
+            hurdle_return: 0.06,
+            mobilisation_tolerance: 0.03,
+            ..Default::default()
+        };
+        assert!(mandate_persuades(None, &fp));
+        assert!(mandate_persuades(Some(0.04), &fp));
+        assert!(!mandate_persuades(Some(0.02), &fp));
     }
 }
