@@ -1,7 +1,8 @@
 //! Markets and firms (issue 9 items 1 and 3, ODD §7.6): firms that lose money shrink and
 //! close; eastern entry on market terms follows expected returns and stops below the
 //! hurdle; broken incentive promises raise exits; a guarantee pool that runs dry stops
-//! paying; and too much capacity for the market's demand idles capital.
+//! paying; too much capacity for the market's demand idles capital and lowers its price;
+//! firms that beat the hurdle reinvest to grow, so the eastern plant stock levels off.
 
 use xiezuo::batch::replicate::run_one;
 use xiezuo::model::config::Config;
@@ -26,6 +27,22 @@ fn upland(cfg: &Config) -> Vec<MarketReport> {
         .filter(|&i| m.region[i] as usize == w)
         .map(|i| m.r[i])
         .collect()
+}
+
+/// Every yuan of aid into cooperatives, and no market channels to add demand: more capacity
+/// than the regional market buys.
+fn glut() -> Config {
+    config(
+        &[
+            "policy.allocation.industry=0.9",
+            "policy.allocation.training=0.0",
+            "policy.allocation.infrastructure=0.0",
+            "policy.allocation.transfers=0.0",
+            "policy.allocation.reserve=0.1",
+            "market.reach_demand=0",
+        ],
+        |_| {},
+    )
 }
 
 fn total(rows: &[MarketReport], f: impl Fn(&MarketReport) -> f64) -> f64 {
@@ -140,18 +157,7 @@ fn a_guarantee_pool_that_runs_dry_stops_paying() {
 
 #[test]
 fn more_capacity_than_demand_idles_capital() {
-    // Every yuan of aid into cooperatives, and no market channels to add demand.
-    let rows = upland(&config(
-        &[
-            "policy.allocation.industry=0.9",
-            "policy.allocation.training=0.0",
-            "policy.allocation.infrastructure=0.0",
-            "policy.allocation.transfers=0.0",
-            "policy.allocation.reserve=0.1",
-            "market.reach_demand=0",
-        ],
-        |_| {},
-    ));
+    let rows = upland(&glut());
     let min_u = rows.iter().map(|m| m.utilisation).fold(1.0, f64::min);
     assert!(min_u < 0.9, "utilisation stayed at {min_u}");
     assert!(total(&rows, |m| m.local_disinvestment) > 0.0);
@@ -178,18 +184,20 @@ fn eastern_orders_limit_relocated_plants() {
             .filter(|m| m.export_supply > 0.0)
             .map(|m| m.export_utilisation)
             .fold(1.0, f64::min);
-        (min_u, total(&upland(&cfg), |m| m.east_exits))
+        let plants = upland(&cfg);
+        (min_u, plants.last().unwrap().east_capital)
     };
-    let (scarce_u, scarce_exits) = coastal("0.00002");
-    let (ample_u, ample_exits) = coastal("0.2");
-    assert_eq!(ample_u, 1.0, "ample orders should all be met");
+    let (scarce_u, scarce_capital) = coastal("0.00002");
+    let (ample_u, ample_capital) = coastal("0.2");
+    // Plants that beat the hurdle grow (ODD §7.6.3) until they nearly meet ample orders.
+    assert!(ample_u > 0.9, "ample orders left utilisation at {ample_u}");
     assert!(
         scarce_u < 0.5,
         "scarce orders left utilisation at {scarce_u}"
     );
     assert!(
-        scarce_exits > ample_exits,
-        "exits with scarce orders {scarce_exits} vs ample {ample_exits}"
+        scarce_capital < ample_capital,
+        "eastern capital in the west with scarce orders {scarce_capital} vs ample {ample_capital}"
     );
 }
 
@@ -239,13 +247,14 @@ fn background_growth_does_not_raise_returns_on_capital() {
 }
 
 /// Plant productivity (ODD §7.6.7): with productivity shocks, plants whose productivity drifts
-/// down leave one by one, year after year; without them all plants of a region share one
-/// return, and a region's exits come in one wave (at most three years), if at all
-/// (`china_2021_pairings`, eastern exits by region and year).
+/// down leave one by one, year after year, and the plant stock moves smoothly; without them
+/// all plants of a region share one return, so whole cohorts cross the hurdle together and
+/// the stock lurches from year to year (`china_2021_pairings`, eastern exits by region and
+/// year, and the mean absolute yearly change of the plant stock over the last six years).
 #[test]
 fn productivity_shocks_spread_exits_over_the_years() {
-    // (most years with exits in one region, exits in all)
-    let years_with_exits = |shock: &str| {
+    // (most years with exits in one region, exits in all, mean |yearly change| of the stock)
+    let exits_and_swings = |shock: &str| {
         let s = vec![format!("firms.productivity_shock={shock}")];
         let cfg = xiezuo::scenario::load_builtin("china_2021_pairings.toml", &s)
             .unwrap()
@@ -255,8 +264,13 @@ fn productivity_shocks_spread_exits_over_the_years() {
         let tpy = cfg.calendar.ticks_per_year();
         let years = (cfg.calendar.ticks / tpy) as usize;
         let mut by_year = vec![vec![0.0; years]; cfg.regions.len()];
+        let mut stock = vec![0.0; years];
         for i in 0..m.tick.len() {
-            by_year[m.region[i] as usize][(m.tick[i] / tpy) as usize] += m.r[i].east_exits;
+            let y = (m.tick[i] / tpy) as usize;
+            by_year[m.region[i] as usize][y] += m.r[i].east_exits;
+            if (m.tick[i] + 1) % tpy == 0 {
+                stock[y] += m.r[i].east_firms;
+            }
         }
         let most = by_year
             .iter()
@@ -264,17 +278,21 @@ fn productivity_shocks_spread_exits_over_the_years() {
             .max()
             .unwrap_or(0);
         let all: f64 = by_year.iter().flatten().sum();
-        (most, all)
+        let swings: Vec<f64> = stock[years - 7..]
+            .windows(2)
+            .map(|w| (w[1] / w[0] - 1.0).abs())
+            .collect();
+        (most, all, swings.iter().sum::<f64>() / swings.len() as f64)
     };
-    let (spread_years, spread_exits) = years_with_exits("0.15");
-    let (wave_years, wave_exits) = years_with_exits("0");
+    let (spread_years, spread_exits, smooth) = exits_and_swings("0.15");
+    let (_, _, lurching) = exits_and_swings("0");
     assert!(
         spread_years >= 5 && spread_exits > 1000.0,
         "with shocks: exits in {spread_years} years of one region, {spread_exits} in all"
     );
     assert!(
-        wave_years <= 3 && wave_exits < spread_exits / 10.0,
-        "without shocks: exits in {wave_years} years of one region, {wave_exits} in all"
+        smooth < lurching,
+        "mean yearly change of the plant stock {smooth:.3} with shocks vs {lurching:.3} without"
     );
 }
 
@@ -311,5 +329,84 @@ fn mobilised_candidates_stop_entering_where_plants_lose_money() {
     assert!(
         3.0 * gated < ungated,
         "mobilised entries into a loss-making link: {gated} with the rule, {ungated} without"
+    );
+}
+
+/// Investors respond to returns the same way whether they build a plant or grow the firm they
+/// own (ODD §7.6.3): with background growth, the local sector reinvests beyond capital
+/// deepening while its return beats the hurdle, and not at all when the hurdle is out of
+/// reach.
+#[test]
+fn firms_that_beat_the_hurdle_reinvest_to_grow() {
+    let run = |hurdle: &str| {
+        let rows = upland(&config(
+            &[
+                "region.Upland.growth=0.06",
+                "region.Coastal.growth=0.06",
+                &format!("firms.hurdle_return={hurdle}"),
+            ],
+            |_| {},
+        ));
+        let grown = rows.last().unwrap().local_capital / rows.first().unwrap().local_capital;
+        (total(&rows, |m| m.local_expansion), grown)
+    };
+    let (none, kept) = run("1.0");
+    let (some, grown) = run("-0.5");
+    assert_eq!(none, 0.0, "expansion above an unreachable hurdle");
+    assert!(some > 0.0, "no expansion below the sector's return");
+    assert!(
+        grown > kept,
+        "local capital ×{grown} with expansion vs ×{kept} without"
+    );
+}
+
+/// A glut lowers the price (ODD §7.6.6): aid-funded cooperatives with no new demand push the
+/// regional price below 1 (before issue 9's levelling it stayed at 1).
+#[test]
+fn a_glut_lowers_the_regional_price() {
+    let rows = upland(&glut());
+    let min_p = rows.iter().map(|m| m.price).fold(f64::INFINITY, f64::min);
+    assert!(min_p < 0.97, "price stayed at {min_p}");
+    for m in &rows {
+        assert!(
+            m.utilisation >= 1.0 - 1e-12 || m.price < 1.0,
+            "idle capacity at price {}",
+            m.price
+        );
+    }
+}
+
+/// The eastern plant stock of `china_2021_pairings` levels off (issue 9 item 3): in the
+/// last year eastern plants change by less than 2% (mean of the scenario's replicates' seeds
+/// 1–3), while plants still enter and leave.
+#[test]
+fn the_eastern_plant_stock_of_china_2021_pairings_levels_off() {
+    let mut growth = 0.0;
+    for seed in 1..=3u64 {
+        let mut cfg = xiezuo::scenario::load_builtin("china_2021_pairings.toml", &[])
+            .unwrap()
+            .config;
+        cfg.seed = seed;
+        let res = run_one(&cfg, false);
+        let m = &res.recorder.markets;
+        let tpy = cfg.calendar.ticks_per_year();
+        let last = cfg.calendar.ticks - 1;
+        let stock = |t: u32| -> f64 {
+            (0..m.tick.len())
+                .filter(|&i| m.tick[i] == t)
+                .map(|i| m.r[i].east_firms)
+                .sum()
+        };
+        let (before, after) = (stock(last - tpy), stock(last));
+        let entries: f64 = (0..m.tick.len())
+            .filter(|&i| m.tick[i] + tpy > last)
+            .map(|i| m.r[i].east_entries)
+            .sum();
+        assert!(entries > 0.0, "no entries in the last year");
+        growth += (after / before - 1.0) / 3.0;
+    }
+    assert!(
+        growth.abs() < 0.02,
+        "eastern plants grew {growth:.3} in the last year"
     );
 }

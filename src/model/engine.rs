@@ -707,6 +707,7 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
             guarantee_paid: rs.guarantee_paid,
             guarantee_unpaid: rs.guarantee_unpaid,
             local_disinvestment: rs.local_disinvestment,
+            local_expansion: rs.local_expansion,
             ..MarketReport::default()
         };
         for i in 0..f.len() {

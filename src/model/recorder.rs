@@ -31,7 +31,7 @@ pub struct MarketReport {
     pub supply: f64,
     /// Share of capacity used, `min(1, D/S)`.
     pub utilisation: f64,
-    /// Price relative to base, `max(1, D/S)^η`.
+    /// Price relative to base, `(D/S)^η`.
     pub price: f64,
     /// This (eastern) region's orders for the output of its firms' plants in the west, per
     /// tick at base prices.
@@ -68,6 +68,8 @@ pub struct MarketReport {
     pub guarantee_unpaid: f64,
     /// Local-sector capital withdrawn this tick (idle capacity not renewed).
     pub local_disinvestment: f64,
+    /// Local-sector profit reinvested this tick beyond capital deepening (expansion).
+    pub local_expansion: f64,
 }
 
 /// Where the engine reports what happened. Implemented outside the core (output layer,

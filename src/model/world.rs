@@ -94,6 +94,8 @@ pub struct RegionState {
     pub coop_exits: u32,
     /// Local-sector capital withdrawn by its owners this tick (idle capacity not renewed).
     pub local_disinvestment: f64,
+    /// Local-sector profit reinvested this tick beyond capital deepening (expansion).
+    pub local_expansion: f64,
     /// Transfer budget this tick (real yuan).
     pub transfer_budget: f64,
     /// Training places this tick funded by the western government (real).

@@ -310,6 +310,7 @@ pub fn markets_frame(cfg: &Config, rows: &MarketRows) -> PolarsResult<DataFrame>
         col("guarantee_paid", &|x| x.guarantee_paid),
         col("guarantee_unpaid", &|x| x.guarantee_unpaid),
         col("local_disinvestment", &|x| x.local_disinvestment),
+        col("local_expansion", &|x| x.local_expansion),
     ])
 }
 

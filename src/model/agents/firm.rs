@@ -94,11 +94,7 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
         // along a logistic curve (some enter below the hurdle), unless the link's plants
         // realise returns well below it: then the mandate has no pull and they decide on
         // market terms like the others.
-        let p_market = if gap > 0.0 {
-            1.0 - (-fp.entry_slope * gap).exp()
-        } else {
-            0.0
-        };
+        let p_market = market_entry(gap, fp.entry_slope);
         let p_mobilised = if mandate_persuades(incumbents, fp) {
             1.0 / (1.0 + (-fp.entry_slope * gap).exp())
         } else {
@@ -288,13 +284,7 @@ pub fn plan_demand(world: &mut World, cfg: &Config) {
             world.regions[e].export_supply += cap * (1.0 - m);
         }
     }
-    let clear = |d: f64, s: f64| {
-        let ratio = if d > 0.0 && s > 0.0 { d / s } else { 1.0 };
-        (
-            ratio.min(1.0),
-            ratio.max(1.0).powf(cfg.market.price_flexibility),
-        )
-    };
+    let clear = |d: f64, s: f64| post_entry(d, s, 0.0, cfg.market.price_flexibility);
     for rs in world.regions.iter_mut() {
         (rs.utilisation, rs.price) = clear(rs.market_demand, rs.market_supply);
         (rs.export_utilisation, rs.export_price) = clear(rs.export_demand, rs.export_supply);
@@ -325,8 +315,9 @@ pub fn linkage_on(cfg: &Config) -> bool {
 }
 
 /// A market cleared after `added` capacity joins `supply`: utilisation `min(1, D/(S + c))`
-/// and price `max(1, D/(S + c))^η` (ratio 1 when demand or supply is 0, as in
-/// [`plan_demand`]). What an entrant expects to sell: the market with its own capacity in it.
+/// and price `(D/(S + c))^η` (ratio 1 when demand or supply is 0): excess demand raises the
+/// price, a glut lowers it (ODD §7.6.6). With `added = 0` it is the clearing of
+/// [`plan_demand`]; with the entrant's capacity, what an entrant expects to sell.
 pub fn post_entry(demand: f64, supply: f64, added: f64, eta: f64) -> (f64, f64) {
     let s = supply + added;
     let ratio = if demand > 0.0 && s > 0.0 {
@@ -334,7 +325,21 @@ pub fn post_entry(demand: f64, supply: f64, added: f64, eta: f64) -> (f64, f64) 
     } else {
         1.0
     };
-    (ratio.min(1.0), ratio.max(1.0).powf(eta))
+    (ratio.min(1.0), ratio.powf(eta))
+}
+
+/// The probability that an investor on market terms acts when the expected return beats the
+/// hurdle by `gap`: `1 − exp(−entry_slope · gap)` above the hurdle, 0 at or below it. It is
+/// an eastern market candidate's entry probability and the share of the profit left after
+/// capital deepening that an eastern plant or the local sector reinvests to grow (ODD
+/// §7.6.2, §7.6.3).
+#[inline]
+pub fn market_entry(gap: f64, slope: f64) -> f64 {
+    if gap > 0.0 {
+        1.0 - (-slope * gap).exp()
+    } else {
+        0.0
+    }
 }
 
 /// What the eastern plants already on link `li` realise: the capital-weighted mean of their
@@ -446,6 +451,7 @@ pub fn produce(world: &mut World, cfg: &Config) {
         rs.guarantee_paid = 0.0;
         rs.guarantee_unpaid = 0.0;
         rs.local_disinvestment = 0.0;
+        rs.local_expansion = 0.0;
     }
     for i in 0..world.firms.len() {
         let r = world.firms.region[i] as usize;
@@ -524,7 +530,12 @@ pub fn produce(world: &mut World, cfg: &Config) {
                     world.regions[r].dividend_pool += pay;
                     retained -= pay;
                 }
-                let invest = deepening.min(retained.max(0.0));
+                // The parent reinvests in the plant as a market candidate would enter: the
+                // share `market_entry(g)` of what deepening leaves (ODD §7.6.3).
+                let deepen = deepening.min(retained.max(0.0));
+                let g = world.firms.avg_return[i] - fp.hurdle_return;
+                let expand = market_entry(g, fp.entry_slope) * (retained - deepen).max(0.0);
+                let invest = deepen + expand;
                 let repatriate = retained - invest;
                 if repatriate > 0.0 {
                     let e = cfg.links[link as usize].east;
@@ -540,7 +551,15 @@ pub fn produce(world: &mut World, cfg: &Config) {
                 // already net of it) and pays the positive remainder to local owners; the
                 // depreciation of idle capacity is not renewed: the owners withdraw it.
                 let idle = (1.0 - utilisation) * depreciation;
-                let invest = deepening.min(retained.max(0.0));
+                let deepen = deepening.min(retained.max(0.0));
+                // Local investors respond to returns as eastern candidates on market terms
+                // do: the sector reinvests the share `market_entry(g)` of the rest of its
+                // profit, `g` its smoothed return over the hurdle (the entry and growth of
+                // local firms; the sector is one record).
+                let g = world.firms.avg_return[i] - fp.hurdle_return;
+                let expand = market_entry(g, fp.entry_slope) * (retained - deepen).max(0.0);
+                let invest = deepen + expand;
+                world.regions[r].local_expansion += expand;
                 let pay = retained - invest;
                 if pay > 0.0 {
                     world
@@ -773,6 +792,22 @@ mod tests {
             (u - 100.0 / 105.0).abs() < 1e-12,
             "own capacity counted: {u}"
         );
+    }
+
+    /// A glut lowers the price as excess demand raises it (ODD §7.6.6), and investors on
+    /// market terms act only above the hurdle.
+    #[test]
+    fn a_glut_lowers_the_price_and_investment_needs_the_hurdle() {
+        let (u, p) = post_entry(50.0, 100.0, 0.0, 0.5);
+        assert_eq!(u, 0.5);
+        assert!((p - 0.5f64.sqrt()).abs() < 1e-12, "glut price {p}");
+        let (u, p) = post_entry(200.0, 100.0, 0.0, 0.5);
+        assert_eq!(u, 1.0);
+        assert!((p - 2.0f64.sqrt()).abs() < 1e-12, "shortage price {p}");
+        assert_eq!(post_entry(0.0, 100.0, 0.0, 0.5), (1.0, 1.0));
+        assert_eq!(market_entry(0.0, 40.0), 0.0);
+        assert_eq!(market_entry(-0.1, 40.0), 0.0);
+        assert!((market_entry(0.05, 40.0) - (1.0 - (-2.0f64).exp())).abs() < 1e-12);
     }
 
     #[test]

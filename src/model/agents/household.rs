@@ -566,7 +566,9 @@ fn labour_transitions(
         m.skill[i] = s;
         let (was, now) = (prev[i], m.job[i]);
         if was == now {
-            m.tenure[i] = m.tenure[i].saturating_add(1);
+            if now != job::NONE {
+                m.tenure[i] = m.tenure[i].saturating_add(1);
+            }
             mv.add(now, 1.0, s);
         } else {
             m.tenure[i] = 0;
