@@ -342,6 +342,22 @@ pub fn market_entry(gap: f64, slope: f64) -> f64 {
     }
 }
 
+/// A firm's investment out of `retained` profit (ODD §7.6.3): capital deepening first, at
+/// most `deepening`, then, to expand, the share `market_entry(g)` of the rest, `g` its
+/// smoothed return `avg_return` over the hurdle. Returns `(expand, deepen + expand)`.
+#[inline]
+fn investment(
+    deepening: f64,
+    retained: f64,
+    avg_return: f64,
+    fp: &crate::model::config::FirmParams,
+) -> (f64, f64) {
+    let deepen = deepening.min(retained.max(0.0));
+    let g = avg_return - fp.hurdle_return;
+    let expand = market_entry(g, fp.entry_slope) * (retained - deepen).max(0.0);
+    (expand, deepen + expand)
+}
+
 /// What the eastern plants already on link `li` realise: the capital-weighted mean of their
 /// smoothed annual returns, net of the linked profit share when benefit linkage is on (as
 /// the entrant's own calculation); `None` when the link has no plants (ODD §7.6.2).
@@ -530,12 +546,8 @@ pub fn produce(world: &mut World, cfg: &Config) {
                     world.regions[r].dividend_pool += pay;
                     retained -= pay;
                 }
-                // The parent reinvests in the plant as a market candidate would enter: the
-                // share `market_entry(g)` of what deepening leaves (ODD §7.6.3).
-                let deepen = deepening.min(retained.max(0.0));
-                let g = world.firms.avg_return[i] - fp.hurdle_return;
-                let expand = market_entry(g, fp.entry_slope) * (retained - deepen).max(0.0);
-                let invest = deepen + expand;
+                // The parent reinvests in the plant as a market candidate would enter.
+                let (_, invest) = investment(deepening, retained, world.firms.avg_return[i], fp);
                 let repatriate = retained - invest;
                 if repatriate > 0.0 {
                     let e = cfg.links[link as usize].east;
@@ -551,14 +563,10 @@ pub fn produce(world: &mut World, cfg: &Config) {
                 // already net of it) and pays the positive remainder to local owners; the
                 // depreciation of idle capacity is not renewed: the owners withdraw it.
                 let idle = (1.0 - utilisation) * depreciation;
-                let deepen = deepening.min(retained.max(0.0));
                 // Local investors respond to returns as eastern candidates on market terms
-                // do: the sector reinvests the share `market_entry(g)` of the rest of its
-                // profit, `g` its smoothed return over the hurdle (the entry and growth of
-                // local firms; the sector is one record).
-                let g = world.firms.avg_return[i] - fp.hurdle_return;
-                let expand = market_entry(g, fp.entry_slope) * (retained - deepen).max(0.0);
-                let invest = deepen + expand;
+                // do (the entry and growth of local firms; the sector is one record).
+                let (expand, invest) =
+                    investment(deepening, retained, world.firms.avg_return[i], fp);
                 world.regions[r].local_expansion += expand;
                 let pay = retained - invest;
                 if pay > 0.0 {
