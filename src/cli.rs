@@ -689,8 +689,8 @@ fn year_table(rows: &[YearRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:>6} {:>9} {:>9} {:>9} {:>12} {:>8}",
-        "year", "poverty", "relapse", "vulnerab", "mean income", "E/W"
+        "{:>6} {:>9} {:>9} {:>9} {:>9} {:>12} {:>8}",
+        "year", "poverty", "relapse", "rel/hh", "vulnerab", "mean income", "E/W"
     );
     for r in rows {
         let relapse = if r.relapse_rate.is_nan() {
@@ -700,10 +700,11 @@ fn year_table(rows: &[YearRow]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:>6} {:>8.2}% {:>9} {:>8.2}% {:>12.0} {:>8.2}",
+            "{:>6} {:>8.2}% {:>9} {:>8.2}% {:>8.2}% {:>12.0} {:>8.2}",
             r.year,
             100.0 * r.poverty_rate,
             relapse,
+            100.0 * r.relapses_per_household,
             100.0 * r.vulnerability_share,
             r.mean_income,
             r.east_west_ratio

@@ -31,7 +31,15 @@ impl Finite {
 impl Recorder for Finite {
     fn measures(&mut self, t: Tick, _s: Scope, m: &Measures, sys: Option<&SystemMeasures>) {
         // NaN is the documented value of a transition rate with nobody at risk.
-        let rates = [m.exit_rate, m.relapse_rate, m.entry_rate];
+        // So is a survival of exits with nobody at risk in some year since the exit.
+        let rates = [
+            m.exit_rate,
+            m.relapse_rate,
+            m.entry_rate,
+            m.exit_survival_1y,
+            m.exit_survival_3y,
+            m.exit_survival_5y,
+        ];
         for r in rates {
             if !r.is_nan() {
                 self.check(&format!("tick {t} rate"), r);
@@ -45,6 +53,9 @@ impl Recorder for Finite {
             m.poor,
             m.exited_start,
             m.relapses,
+            m.relapses_per_household,
+            m.relapses_cum,
+            m.relapses_cum_per_household,
             m.relapsed_cum_share,
             m.exits,
             m.ever_exited,

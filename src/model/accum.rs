@@ -29,6 +29,10 @@ pub const TRANSFER_COMPONENTS: [usize; 4] = [5, 7, 8, 9];
 /// subtracts the contributions paid (see [`BlockAcc::contributions`]).
 pub const NBS_TRANSFER_COMPONENTS: [usize; 8] = [4, 5, 7, 8, 9, 10, 11, 12];
 
+/// Years since exit over which the survival of exits is followed (ODD §7.9): exited
+/// households at the assessment are at risk in duration year `k = 1..=EXIT_YEARS`.
+pub const EXIT_YEARS: usize = 5;
+
 const BINS: usize = 640;
 const LN_LO: f64 = 3.912_023_005_428_146; // ln 50
 const LN_HI: f64 = 14.508_657_738_524_219; // ln 2,000,000
@@ -168,6 +172,14 @@ pub struct BlockAcc {
     pub relapses: f64,
     /// New entries (never poor → poor) this tick.
     pub entries: f64,
+    /// Relapse events since tick 0 (carried across ticks by the region's state and set
+    /// after the block merge; real scale in region and aggregate accumulators).
+    pub relapses_cum: f64,
+    /// Exited households at risk at the year-end assessment, by years since their exit
+    /// (index `k − 1` for `k = 1..=`[`EXIT_YEARS`]).
+    pub exit_at_risk: [f64; EXIT_YEARS],
+    /// Of those, the households that relapsed at the assessment.
+    pub exit_relapses: [f64; EXIT_YEARS],
     /// Households that have ever exited.
     pub ever_exited: f64,
     /// Households that have ever relapsed.
@@ -259,13 +271,15 @@ impl BlockAcc {
     /// Zeroes the accumulator, keeping its allocation.
     pub fn reset(&mut self) {
         zero_fields!(self; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
-            exited_start, never_poor_start, exits, relapses, entries, ever_exited, ever_relapsed,
+            exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
             elders, placed_stock, placed_tenure, away_age, local_age, local_skill);
         self.components = [0.0; COMPONENTS.len()];
+        self.exit_at_risk = [0.0; EXIT_YEARS];
+        self.exit_relapses = [0.0; EXIT_YEARS];
         self.hist.clear();
         self.own_hist.clear();
     }
@@ -273,7 +287,7 @@ impl BlockAcc {
     /// Adds `o` with weight `w` (the region's sampling weight when aggregating to real scale).
     pub fn merge(&mut self, o: &BlockAcc, w: f64) {
         add_fields!(self, o, w; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
-            exited_start, never_poor_start, exits, relapses, entries, ever_exited, ever_relapsed,
+            exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
@@ -282,6 +296,10 @@ impl BlockAcc {
         for i in 0..self.components.len() {
             self.components[i] += w * o.components[i];
         }
+        for k in 0..EXIT_YEARS {
+            self.exit_at_risk[k] += w * o.exit_at_risk[k];
+            self.exit_relapses[k] += w * o.exit_relapses[k];
+        }
         self.hist.merge(&o.hist, w);
         self.own_hist.merge(&o.own_hist, w);
     }
@@ -289,6 +307,23 @@ impl BlockAcc {
     /// Mean trailing per-capita income.
     pub fn mean_income(&self) -> f64 {
         ratio(self.income, self.n)
+    }
+
+    /// Period (life-table) survival of exits to `years` years after the exit: the product
+    /// over duration years `k = 1..=years` of `1 − relapses_k / at_risk_k`, from this
+    /// assessment's duration-specific relapse hazards (the share of a cohort of exits that
+    /// would still be out of poverty after `years` years if those hazards held). NaN when
+    /// some duration year has nobody at risk (always, outside the year-end assessment).
+    pub fn exit_survival(&self, years: usize) -> f64 {
+        let mut s = 1.0;
+        for k in 0..years.min(EXIT_YEARS) {
+            let n = self.exit_at_risk[k];
+            if n <= 0.0 {
+                return f64::NAN;
+            }
+            s *= 1.0 - self.exit_relapses[k] / n;
+        }
+        s
     }
 
     /// Theil T index: (Σ y ln y)/(N μ) − ln μ.
@@ -349,6 +384,24 @@ mod tests {
         }
         let m = h.median();
         assert!((m / 5000.0 - 1.0).abs() < 0.02, "{m}");
+    }
+
+    #[test]
+    fn exit_survival_is_the_product_of_duration_hazards() {
+        let mut a = BlockAcc::default();
+        assert!(a.exit_survival(1).is_nan());
+        a.exit_at_risk = [100.0, 50.0, 40.0, 0.0, 0.0];
+        a.exit_relapses = [20.0, 5.0, 2.0, 0.0, 0.0];
+        assert!((a.exit_survival(1) - 0.8).abs() < 1e-12);
+        assert!((a.exit_survival(3) - 0.8 * 0.9 * 0.95).abs() < 1e-12);
+        // Nobody at risk four years after an exit: the five-year survival is undefined.
+        assert!(a.exit_survival(5).is_nan());
+        // Merging weights both counts, so the hazards (and the survival) do not move.
+        let mut b = BlockAcc::default();
+        b.merge(&a, 3.0);
+        assert_eq!(b.exit_survival(3), a.exit_survival(3));
+        b.reset();
+        assert_eq!(b, BlockAcc::default());
     }
 
     #[test]

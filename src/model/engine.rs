@@ -78,6 +78,10 @@ pub fn step(
     // 7. Household phase, in parallel over fixed blocks with block-keyed streams.
     let params = step_params(cfg, t);
     household_phase(world, cfg, streams, Purpose::Households, t, &params);
+    for rs in world.regions.iter_mut() {
+        rs.relapses_cum += rs.acc.relapses;
+        rs.acc.relapses_cum = rs.relapses_cum;
+    }
     if params.means_test {
         dibao_quota(world, cfg);
     }

@@ -51,6 +51,24 @@ pub struct Measures {
     pub exited_start: f64,
     /// Relapses this tick (real scale).
     pub relapses: f64,
+    /// Relapses this tick per household (registered relapses happen at the year-end
+    /// assessment only, so the year's sum, its assessment value, is the annual rate per
+    /// household: a count measure whose denominator does not move with exits).
+    pub relapses_per_household: f64,
+    /// Relapse events since tick 0 (real scale; a household that relapses twice counts
+    /// twice).
+    pub relapses_cum: f64,
+    /// Relapse events since tick 0 per household now in the scope.
+    pub relapses_cum_per_household: f64,
+    /// Period survival of exits one year after the exit: the share of exited households in
+    /// their first year out of poverty that stay out at the assessment (NaN outside the
+    /// year-end assessment or with nobody at risk).
+    pub exit_survival_1y: f64,
+    /// Period survival of exits to three years: the product of the assessment's relapse
+    /// hazards in years 1, 2 and 3 since the exit (life-table, ODD §7.9).
+    pub exit_survival_3y: f64,
+    /// Period survival of exits to five years (hazards of years 1–5 since the exit).
+    pub exit_survival_5y: f64,
     /// Ever relapsed / ever exited.
     pub relapsed_cum_share: f64,
     /// Exits this tick (real scale).
@@ -143,6 +161,12 @@ impl Measures {
             relapse_rate: defined(a.relapses, a.exited_start),
             exited_start: a.exited_start,
             relapses: a.relapses,
+            relapses_per_household: ratio(a.relapses, a.n),
+            relapses_cum: a.relapses_cum,
+            relapses_cum_per_household: ratio(a.relapses_cum, a.n),
+            exit_survival_1y: a.exit_survival(1),
+            exit_survival_3y: a.exit_survival(3),
+            exit_survival_5y: a.exit_survival(5),
             relapsed_cum_share: ratio(a.ever_relapsed, a.ever_exited),
             exits: a.exits,
             ever_exited: a.ever_exited,

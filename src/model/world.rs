@@ -33,6 +33,8 @@ pub struct RegionState {
     pub demography_blocks: Vec<Tally>,
     /// Real households (simulated × weight).
     pub real_households: f64,
+    /// Registered relapse events since tick 0 (real scale; the burn-in's are not counted).
+    pub relapses_cum: f64,
     /// Infrastructure index in \[0,1\].
     pub infrastructure: f64,
     /// Talent stock, person-months.

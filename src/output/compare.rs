@@ -15,6 +15,9 @@ pub struct YearRow {
     /// Western relapses during the year over households exited at the year's start
     /// (NaN when none had exited).
     pub relapse_rate: f64,
+    /// Western relapses during the year per household at the year end (a count: unlike the
+    /// rate, its denominator does not grow when support lifts households over the line).
+    pub relapses_per_household: f64,
     /// Western vulnerability share at the year end.
     pub vulnerability_share: f64,
     /// Western mean per-capita income at the year end.
@@ -26,9 +29,10 @@ pub struct YearRow {
 }
 
 /// Names of the [`YearRow`] measures, in order.
-pub const YEAR_MEASURES: [&str; 6] = [
+pub const YEAR_MEASURES: [&str; 7] = [
     "poverty_rate",
     "relapse_rate",
+    "relapses_per_household",
     "vulnerability_share",
     "mean_income",
     "east_west_ratio",
@@ -37,10 +41,11 @@ pub const YEAR_MEASURES: [&str; 6] = [
 
 impl YearRow {
     /// The measures in [`YEAR_MEASURES`] order.
-    pub fn values(&self) -> [f64; 6] {
+    pub fn values(&self) -> [f64; 7] {
         [
             self.poverty_rate,
             self.relapse_rate,
+            self.relapses_per_household,
             self.vulnerability_share,
             self.mean_income,
             self.east_west_ratio,
@@ -87,6 +92,11 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
                 // Undefined (NaN) in a year that starts with no exited household at risk.
                 relapse_rate: if exited_first > 0.0 {
                     relapses / exited_first
+                } else {
+                    f64::NAN
+                },
+                relapses_per_household: if e.households > 0.0 {
+                    relapses / e.households
                 } else {
                     f64::NAN
                 },

@@ -88,6 +88,14 @@ pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame
         col("exit_rate", &|x| x.exit_rate),
         col("relapse_rate", &|x| x.relapse_rate),
         col("relapses", &|x| x.relapses),
+        col("relapses_per_household", &|x| x.relapses_per_household),
+        col("relapses_cum", &|x| x.relapses_cum),
+        col("relapses_cum_per_household", &|x| {
+            x.relapses_cum_per_household
+        }),
+        col("exit_survival_1y", &|x| x.exit_survival_1y),
+        col("exit_survival_3y", &|x| x.exit_survival_3y),
+        col("exit_survival_5y", &|x| x.exit_survival_5y),
         col("relapsed_cum_share", &|x| x.relapsed_cum_share),
         col("exits", &|x| x.exits),
         col("ever_exited", &|x| x.ever_exited),

@@ -31,12 +31,16 @@ pub struct MetricInfo {
 
 /// Measures recorded only at the annual status assessment (the year's last tick): the
 /// transition rates and counts, zero on every other tick.
-pub const ANNUAL_MEASURES: [&str; 5] = [
+pub const ANNUAL_MEASURES: [&str; 9] = [
     "relapse_rate",
     "exit_rate",
     "entry_rate",
     "relapses",
     "exits",
+    "relapses_per_household",
+    "exit_survival_1y",
+    "exit_survival_3y",
+    "exit_survival_5y",
 ];
 
 /// The title, unit and scale of a metrics column (a readable fallback for unknown ones).
@@ -73,6 +77,32 @@ pub fn metric_info(metric: &str) -> MetricInfo {
         ),
         "relapses" => ("Relapses".into(), "households per year", Count),
         "exits" => ("Exits from poverty".into(), "households per year", Count),
+        "relapses_per_household" => (
+            "Relapses per household".into(),
+            "% of households, per year",
+            Percent,
+        ),
+        "relapses_cum" => ("Relapses since the start".into(), "relapses", Count),
+        "relapses_cum_per_household" => (
+            "Relapses since the start per household".into(),
+            "relapses per 100 households",
+            Percent,
+        ),
+        "exit_survival_1y" => (
+            "Exits surviving one year".into(),
+            "% of exits still out of poverty",
+            Percent,
+        ),
+        "exit_survival_3y" => (
+            "Exits surviving three years".into(),
+            "% of exits still out of poverty (period life table)",
+            Percent,
+        ),
+        "exit_survival_5y" => (
+            "Exits surviving five years".into(),
+            "% of exits still out of poverty (period life table)",
+            Percent,
+        ),
         "relapsed_cum_share" => (
             "Ever relapsed among ever exited".into(),
             "% of households ever exited",

@@ -293,10 +293,18 @@ pub fn plot_metric(
 }
 
 /// Standard measures charted in reports, with captions.
-pub const REPORT_METRICS: [(&str, &str); 5] = [
+pub const REPORT_METRICS: [(&str, &str); 7] = [
     (
         "relapse_rate",
         "Return to poverty: relapses / exited households at each annual assessment, drawn in the middle of the assessed year",
+    ),
+    (
+        "relapses_per_household",
+        "Return to poverty as a count: relapses per household at each annual assessment (its denominator does not grow with exits, unlike the rate's)",
+    ),
+    (
+        "exit_survival_3y",
+        "Survival of exits: share of exits still out of poverty three years on, from each assessment's relapse hazards by years since the exit (period life table)",
     ),
     (
         "poverty_rate",
@@ -631,6 +639,7 @@ pub fn post_withdrawal(
 pub fn difference_figure(rows: &[CmpRow], a: &str, b: &str, paired: bool, n: usize) -> Figure {
     let measures = [
         "relapse_rate",
+        "relapses_per_household",
         "poverty_rate",
         "vulnerability_share",
         "transfer_income_share",

@@ -717,4 +717,4 @@ fn check_targets(t: &Targets, base: &Loaded) -> Result<(), ExperimentError> {
 }
 
 /// Metrics columns that are counts within a tick, so that a year's sum means something.
-pub const SUMMABLE: [&str; 2] = ["relapses", "exits"];
+pub const SUMMABLE: [&str; 3] = ["relapses", "exits", "relapses_per_household"];

@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use crate::model::accum::BlockAcc;
+use crate::model::accum::{BlockAcc, EXIT_YEARS};
 use crate::model::agents::members::{job, Counts, Members, MAX_MEMBERS};
 
 /// Poverty status codes stored in [`Household::status`].
@@ -843,6 +843,17 @@ fn poverty_status(h: &mut Household, p: &StepParams, was: u8, acc: &mut BlockAcc
             }
             (_, false) => status::EXITED,
         };
+        // Survival of exits: an exited household is at risk in its k-th year since the
+        // exit (its exit took effect at the end of an assessment tick, so k is whole).
+        if was == status::EXITED {
+            let k = ((t + 1).saturating_sub(h.last_exit as u32) / p.tpy) as usize;
+            if (1..=EXIT_YEARS).contains(&k) {
+                acc.exit_at_risk[k - 1] += 1.0;
+                if poor {
+                    acc.exit_relapses[k - 1] += 1.0;
+                }
+            }
+        }
         h.status = new_status;
         if poor {
             h.flags |= flags::EVER_POOR;
