@@ -11,7 +11,8 @@
 //!   transitions assessed at the year's last tick, `exit_rate`, `relapse_rate`,
 //!   `entry_rate`; the income shares of that tick), except the transition counts `relapses`
 //!   and `exits`, which are summed over the year (they are non-zero only at the assessment,
-//!   so the sum equals the assessment's count);
+//!   so the sum equals the assessment's count), and `identified`, the monitoring's new
+//!   identifications, which happen at any tick and are summed over the year too;
 //! - `flows`: `amount` summed over the year for every channel except `migrant_stock`, a
 //!   stock, which holds its year-end value (0 when the link recorded no row that tick, which
 //!   happens only when every channel of the link was 0);
@@ -69,21 +70,24 @@ fn year_end(cfg: &Config, t: u32) -> u32 {
     ((t / tpy + 1) * tpy).min(cfg.calendar.ticks.max(1)) - 1
 }
 
-/// Year-end metrics rows with `relapses` and `exits` summed over the year.
+/// Year-end metrics rows with `relapses`, `exits` and `identified` summed over the year.
 fn yearly_metrics(cfg: &Config, m: &MetricsRows) -> MetricsRows {
     let mut out = MetricsRows::default();
-    // Scope → (relapses, exits) since the start of the current year.
-    let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    // Scope → (relapses, exits, identified) since the start of the current year.
+    let mut sums: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
     for i in 0..m.tick.len() {
         let t = m.tick[i];
-        let s = sums.entry(m.region[i].as_str()).or_insert((0.0, 0.0));
+        let s = sums.entry(m.region[i].as_str()).or_default();
         s.0 += m.m[i].relapses;
         s.1 += m.m[i].exits;
+        s.2 += m.m[i].identified;
         if t == year_end(cfg, t) {
-            let (relapses, exits) = sums.remove(m.region[i].as_str()).unwrap_or_default();
+            let (relapses, exits, identified) =
+                sums.remove(m.region[i].as_str()).unwrap_or_default();
             let mut row = m.m[i];
             row.relapses = relapses;
             row.exits = exits;
+            row.identified = identified;
             out.tick.push(t);
             out.region.push(m.region[i].clone());
             out.side.push(m.side[i]);

@@ -180,6 +180,14 @@ pub struct BlockAcc {
     pub exit_at_risk: [f64; EXIT_YEARS],
     /// Of those, the households that relapsed at the assessment.
     pub exit_relapses: [f64; EXIT_YEARS],
+    /// Of `relapses`, those registered (by the monitoring when it runs, else all).
+    pub registered_relapses: f64,
+    /// Households identified as at risk by the monitoring at the end of the tick.
+    pub monitored: f64,
+    /// Households newly identified this tick.
+    pub identified: f64,
+    /// Households removed from risk this tick.
+    pub removed: f64,
     /// Households that have ever exited.
     pub ever_exited: f64,
     /// Households that have ever relapsed.
@@ -272,6 +280,7 @@ impl BlockAcc {
     pub fn reset(&mut self) {
         zero_fields!(self; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
             exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
+            registered_relapses, monitored, identified, removed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
@@ -288,6 +297,7 @@ impl BlockAcc {
     pub fn merge(&mut self, o: &BlockAcc, w: f64) {
         add_fields!(self, o, w; n, persons, workers, poor, gap, gap2, nonpoor, poor_start,
             exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
+            registered_relapses, monitored, identified, removed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
             reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,

@@ -640,6 +640,14 @@ pub struct ProtectionParams {
     pub medical_reimbursement: f64,
     /// Agricultural subsidy, yuan per household per year.
     pub farm_subsidy: f64,
+    /// Yearly probability that a household meeting a monitoring criterion is identified as
+    /// at risk (0: no dynamic monitoring).
+    pub monitoring_detection: f64,
+    /// Monitoring line as a multiple of the poverty line.
+    pub monitoring_line: f64,
+    /// Out-of-pocket medical cost in a tick, as a share of annual income, that makes a
+    /// household a monitoring candidate.
+    pub monitoring_shock: f64,
 }
 
 impl Default for ProtectionParams {
@@ -653,6 +661,9 @@ impl Default for ProtectionParams {
             medical_premium: d("protection.medical_premium"),
             medical_reimbursement: d("protection.medical_reimbursement"),
             farm_subsidy: d("protection.farm_subsidy"),
+            monitoring_detection: d("protection.monitoring_detection"),
+            monitoring_line: d("protection.monitoring_line"),
+            monitoring_shock: d("protection.monitoring_shock"),
         }
     }
 }

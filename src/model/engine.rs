@@ -215,6 +215,8 @@ pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick)
     let mut params = step_params(cfg, k);
     params.assess = false;
     params.means_test = (k + 1) % params.tpy == 0;
+    // Monitoring starts with the horizon (its flags would be cleared at registration).
+    params.p_detect = 0.0;
     household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
     if params.means_test {
         dibao_quota(world, cfg);
@@ -311,6 +313,9 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         reimbursement: cfg.protection.medical_reimbursement as f32,
         assess: cal.is_year_end(t),
         means_test: cal.is_year_end(t),
+        p_detect: cal.per_tick_prob(cfg.protection.monitoring_detection) as f32,
+        monitor_line: (cfg.protection.monitoring_line * cfg.poverty.line) as f32,
+        monitor_shock: cfg.protection.monitoring_shock as f32,
     }
 }
 

@@ -69,6 +69,20 @@ pub struct Measures {
     pub exit_survival_3y: f64,
     /// Period survival of exits to five years (hazards of years 1–5 since the exit).
     pub exit_survival_5y: f64,
+    /// Relapses registered this tick: those of households the dynamic monitoring had
+    /// identified, or all relapses when it does not run (real scale).
+    pub registered_relapses: f64,
+    /// Registered relapses / exited at start (NaN when none had exited).
+    pub registered_relapse_rate: f64,
+    /// Households identified as at risk by the monitoring (监测对象) at the end of the tick
+    /// (real scale).
+    pub monitored_households: f64,
+    /// Of all households, the share identified as at risk.
+    pub monitored_share: f64,
+    /// Households newly identified this tick (real scale).
+    pub identified: f64,
+    /// Households removed from risk (风险消除) at this tick's assessment (real scale).
+    pub removed_from_risk: f64,
     /// Ever relapsed / ever exited.
     pub relapsed_cum_share: f64,
     /// Exits this tick (real scale).
@@ -167,6 +181,12 @@ impl Measures {
             exit_survival_1y: a.exit_survival(1),
             exit_survival_3y: a.exit_survival(3),
             exit_survival_5y: a.exit_survival(5),
+            registered_relapses: a.registered_relapses,
+            registered_relapse_rate: defined(a.registered_relapses, a.exited_start),
+            monitored_households: a.monitored,
+            monitored_share: ratio(a.monitored, a.n),
+            identified: a.identified,
+            removed_from_risk: a.removed,
             relapsed_cum_share: ratio(a.ever_relapsed, a.ever_exited),
             exits: a.exits,
             ever_exited: a.ever_exited,

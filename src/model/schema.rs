@@ -593,6 +593,13 @@ pub const KEYS: &[KeySpec] = &[
     num("protection.farm_subsidy", 800.0, "yuan per household per year")
         .range(0.0, MAX_WAGE)
         .doc("Agricultural support subsidy (耕地地力保护补贴): about 120 yuan per mu × 6.8 mu contracted per rural household; an estimate, not an official total (verify)"),
+    share("protection.monitoring_detection", 0.0, "share per year")
+        .doc("Dynamic monitoring for return to poverty (防返贫动态监测, 002, 003): yearly probability that a household meeting a criterion (income below the monitoring line, or a severe shock) is identified as at risk; identified households are eligible for targeted support like the registered poor. 0 switches monitoring off (uncalibrated)"),
+    num("protection.monitoring_line", 1.5, "× poverty line")
+        .range(0.0, 10.0)
+        .doc("Monitoring line: households whose trailing-year income falls below it are candidates, and identified ones are removed from risk at an assessment above it. 2021: 6,000 yuan per person (national monitoring guidance) over the ≈4,000-yuan line in 2020 prices"),
+    share("protection.monitoring_shock", 0.1, "share of annual income")
+        .doc("A tick's out-of-pocket medical cost above this share of the household's annual income, or a household disaster, makes it a candidate (突发严重困难户); 0.1 is the SDG 3.8.2 threshold of catastrophic health spending"),
     num("demography.elder_share", 0.2381, "share of persons")
         .range(0.0, 1.0)
         .doc("Persons aged 60 or more at the start (rural China 23.81%, 2020 census); the rest of the non-workers are children"),

@@ -31,7 +31,7 @@ pub struct MetricInfo {
 
 /// Measures recorded only at the annual status assessment (the year's last tick): the
 /// transition rates and counts, zero on every other tick.
-pub const ANNUAL_MEASURES: [&str; 9] = [
+pub const ANNUAL_MEASURES: [&str; 12] = [
     "relapse_rate",
     "exit_rate",
     "entry_rate",
@@ -41,6 +41,9 @@ pub const ANNUAL_MEASURES: [&str; 9] = [
     "exit_survival_1y",
     "exit_survival_3y",
     "exit_survival_5y",
+    "registered_relapses",
+    "registered_relapse_rate",
+    "removed_from_risk",
 ];
 
 /// The title, unit and scale of a metrics column (a readable fallback for unknown ones).
@@ -102,6 +105,36 @@ pub fn metric_info(metric: &str) -> MetricInfo {
             "Exits surviving five years".into(),
             "% of exits still out of poverty (period life table)",
             Percent,
+        ),
+        "registered_relapses" => (
+            "Registered returns to poverty".into(),
+            "households per year",
+            Count,
+        ),
+        "registered_relapse_rate" => (
+            "Registered return to poverty".into(),
+            "% of exited households, per year",
+            Percent,
+        ),
+        "monitored_households" => (
+            "Households monitored as at risk".into(),
+            "households",
+            Count,
+        ),
+        "monitored_share" => (
+            "Households monitored as at risk".into(),
+            "% of households",
+            Percent,
+        ),
+        "identified" => (
+            "Households newly identified as at risk".into(),
+            "households per tick",
+            Count,
+        ),
+        "removed_from_risk" => (
+            "Households removed from risk".into(),
+            "households per year",
+            Count,
         ),
         "relapsed_cum_share" => (
             "Ever relapsed among ever exited".into(),

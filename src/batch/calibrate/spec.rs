@@ -717,4 +717,11 @@ fn check_targets(t: &Targets, base: &Loaded) -> Result<(), ExperimentError> {
 }
 
 /// Metrics columns that are counts within a tick, so that a year's sum means something.
-pub const SUMMABLE: [&str; 3] = ["relapses", "exits", "relapses_per_household"];
+pub const SUMMABLE: [&str; 6] = [
+    "relapses",
+    "exits",
+    "relapses_per_household",
+    "registered_relapses",
+    "identified",
+    "removed_from_risk",
+];

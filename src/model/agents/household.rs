@@ -43,6 +43,8 @@ pub mod flags {
     pub const EVER_RELAPSED: u8 = 4;
     /// Was vulnerable at the end of the last tick.
     pub const VULNERABLE: u8 = 8;
+    /// Identified as at risk by the dynamic monitoring (监测对象) and not yet removed.
+    pub const MONITORED: u8 = 16;
 }
 
 /// One simulated villager household (also used, with the same rules, for eastern households).
@@ -229,14 +231,22 @@ pub struct StepParams {
     /// Whether this tick runs the dibao means test (the year's last tick, and the last tick
     /// of the burn-in so that the guarantee is in place at the start).
     pub means_test: bool,
+    /// Per-tick probability that a monitoring candidate is identified (0: no monitoring).
+    pub p_detect: f32,
+    /// Monitoring line per person per year.
+    pub monitor_line: f32,
+    /// Out-of-pocket medical cost, as a share of annual income, that makes a candidate.
+    pub monitor_shock: f32,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
-/// registered poor, or exited less than `support_ticks` ago.
+/// registered poor, exited less than `support_ticks` ago, or identified as at risk by the
+/// dynamic monitoring.
 #[inline]
 pub fn eligible(h: &Household, t: u32, support_ticks: u32) -> bool {
     status::is_poor(h.status)
         || (h.status == status::EXITED && t < h.last_exit as u32 + support_ticks)
+        || h.flags & flags::MONITORED != 0
 }
 
 /// Whether the household counts as at risk for social help (poor or vulnerable).
@@ -284,6 +294,8 @@ struct Start {
     at_risk: bool,
     /// Member of the collective (`M`, EVER_POOR).
     member: bool,
+    /// Identified as at risk by the monitoring (MONITORED).
+    monitored: bool,
     /// Net income of the other `tpy − 1` ticks of the trailing year, household total: with
     /// this tick's net income they make the year the reserve fund judges.
     rest: f32,
@@ -327,7 +339,7 @@ impl Moves {
 }
 
 /// This tick's idiosyncratic shocks.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Shocks {
     /// Medical cost incurred this tick (household total).
     medical: f32,
@@ -371,7 +383,7 @@ fn episode(o: f32, len: f32) -> (u8, f32, u8) {
 }
 
 /// This tick's income, household total, by component.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Income {
     farm: f32,
     procurement: f32,
@@ -431,6 +443,7 @@ pub fn step(
         eligible: eligible(h, p.tick, p.support_ticks),
         at_risk: at_risk(h),
         member: h.flags & flags::EVER_POOR != 0,
+        monitored: h.flags & flags::MONITORED != 0,
         rest: (h.trailing - ring[(p.tick % p.tpy) as usize]) * h.size as f32,
     };
     let moves = labour_transitions(h, m, r, p, &start, rng, acc);
@@ -438,7 +451,8 @@ pub fn step(
     let income = tick_income(h, r, p, &start, &moves, &shocks, acc);
     adjust_effort(h, p, &income);
     let ln_trailing = update_trailing(h, ring, p, income.net);
-    let status = poverty_status(h, p, start.was, acc);
+    monitor(h, p, &shocks, &income, rng, acc);
+    let status = poverty_status(h, p, &start, acc);
     means_test(h, r, p, rng, acc);
     account(
         h,
@@ -819,8 +833,9 @@ fn update_trailing(h: &mut Household, ring: &mut [f32], p: &StepParams, net: f32
 /// ODD §7.4 part 6: poverty measured every tick on trailing-year income; the registered
 /// status (exit, relapse, entry) re-assessed at the year's last tick only; vulnerability.
 #[inline(always)]
-fn poverty_status(h: &mut Household, p: &StepParams, was: u8, acc: &mut BlockAcc) -> Status {
+fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut BlockAcc) -> Status {
     let t = p.tick;
+    let was = start.was;
     let poor = h.trailing < p.line;
     if p.assess {
         let new_status = match (was, poor) {
@@ -838,6 +853,11 @@ fn poverty_status(h: &mut Household, p: &StepParams, was: u8, acc: &mut BlockAcc
             }
             (_, true) => {
                 acc.relapses += 1.0;
+                // Registered only if the monitoring has identified the household; without
+                // monitoring, the assessment itself registers every relapse.
+                if p.p_detect <= 0.0 || h.flags & flags::MONITORED != 0 {
+                    acc.registered_relapses += 1.0;
+                }
                 h.flags |= flags::EVER_RELAPSED;
                 status::RELAPSED
             }
@@ -857,6 +877,12 @@ fn poverty_status(h: &mut Household, p: &StepParams, was: u8, acc: &mut BlockAcc
         h.status = new_status;
         if poor {
             h.flags |= flags::EVER_POOR;
+        }
+        // Removal from risk (风险消除): identified before this tick, and the trailing year
+        // is above the monitoring line.
+        if start.monitored && h.trailing >= p.monitor_line {
+            h.flags &= !flags::MONITORED;
+            acc.removed += 1.0;
         }
     }
     // Vulnerability v = Φ((ln z − m)/sd). The flag compares the z-score with Φ⁻¹(threshold);
@@ -878,6 +904,34 @@ fn poverty_status(h: &mut Household, p: &StepParams, was: u8, acc: &mut BlockAcc
         poor,
         vulnerable,
         vuln,
+    }
+}
+
+/// ODD §7.4 part 5b, dynamic monitoring (防返贫动态监测, 002, 003; draw 6): a household not
+/// yet identified is a candidate if its trailing-year income is below the monitoring line,
+/// or if this tick's out-of-pocket medical cost exceeds the shock share of its annual
+/// income, or if a household disaster is in force; a candidate draws whether it is
+/// identified this tick.
+#[inline(always)]
+fn monitor(
+    h: &mut Household,
+    p: &StepParams,
+    shocks: &Shocks,
+    income: &Income,
+    rng: &mut ChaCha8Rng,
+    acc: &mut BlockAcc,
+) {
+    if p.p_detect <= 0.0 || h.flags & flags::MONITORED != 0 {
+        return;
+    }
+    let out_of_pocket = shocks.medical - income.insurance - income.covered;
+    let annual = h.trailing * h.size as f32;
+    let candidate = h.trailing < p.monitor_line
+        || (out_of_pocket > 0.0 && out_of_pocket >= p.monitor_shock * annual)
+        || shocks.disaster_share > 0.0;
+    if candidate && rng.random::<f32>() < p.p_detect {
+        h.flags |= flags::MONITORED;
+        acc.identified += 1.0;
     }
 }
 
@@ -919,6 +973,9 @@ fn account(
     }
     if h.flags & flags::EVER_RELAPSED != 0 {
         acc.ever_relapsed += 1.0;
+    }
+    if h.flags & flags::MONITORED != 0 {
+        acc.monitored += 1.0;
     }
     let y = h.trailing.max(1.0) as f64;
     acc.income += y;
@@ -1013,6 +1070,9 @@ mod tests {
             reimbursement: 0.0,
             assess: false,
             means_test: false,
+            p_detect: 0.0,
+            monitor_line: 6000.0,
+            monitor_shock: 0.1,
         }
     }
 
@@ -1114,5 +1174,54 @@ mod tests {
         assert!(!eligible(&h, 22, 12));
         h.status = status::RELAPSED;
         assert!(eligible(&h, 100, 0));
+        // A never-poor household identified by the monitoring is eligible too.
+        h.status = status::NEVER_POOR;
+        assert!(!eligible(&h, 100, 12));
+        h.flags |= flags::MONITORED;
+        assert!(eligible(&h, 100, 12));
+    }
+
+    #[test]
+    fn monitoring_draws_only_for_candidates() {
+        use rand::SeedableRng;
+        let p = StepParams {
+            p_detect: 1.0,
+            ..params()
+        };
+        let (mut h, _) = family();
+        let mut acc = BlockAcc::default();
+        let fresh = ChaCha8Rng::seed_from_u64(5);
+        // Above the monitoring line (6,000) and no shock: no draw, not identified.
+        h.trailing = 7000.0;
+        let mut rng = fresh.clone();
+        monitor(
+            &mut h,
+            &p,
+            &Shocks::default(),
+            &Income::default(),
+            &mut rng,
+            &mut acc,
+        );
+        assert_eq!(rng, fresh, "a non-candidate consumes no draw");
+        assert_eq!(h.flags & flags::MONITORED, 0);
+        // A catastrophic medical bill (3,800 out of pocket, above 10% of the 28,000 a year)
+        // makes it a candidate.
+        let bill = Shocks {
+            medical: 5000.0,
+            ..Shocks::default()
+        };
+        let paid = Income {
+            insurance: 1200.0,
+            ..Income::default()
+        };
+        monitor(&mut h, &p, &bill, &paid, &mut rng, &mut acc);
+        assert_ne!(rng, fresh);
+        assert!(h.flags & flags::MONITORED != 0 && acc.identified == 1.0);
+        // Monitoring off: nobody is identified, nothing is drawn.
+        let (mut h, _) = family();
+        h.trailing = 100.0;
+        let mut rng = fresh.clone();
+        monitor(&mut h, &params(), &bill, &paid, &mut rng, &mut acc);
+        assert_eq!((rng == fresh, h.flags & flags::MONITORED), (true, 0));
     }
 }

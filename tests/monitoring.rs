@@ -1,0 +1,139 @@
+//! Dynamic monitoring for return to poverty (防返贫动态监测, ODD §7.4 part 5b): households
+//! near or below the monitoring line, or hit by a severe shock, are identified within the
+//! year with a lag, become eligible for targeted support, are removed from risk once their
+//! year is above the line, and only the relapses of identified households are registered.
+
+use xiezuo::batch::replicate::{replicates, run_one};
+use xiezuo::model::config::Config;
+use xiezuo::scenario::load_builtin;
+use xiezuo::stats::mean_ci;
+
+const REPS: u32 = 20;
+
+fn small(name: &str, set: &[&str]) -> Config {
+    let mut o: Vec<String> = vec![
+        "region.Upland.households=5000".into(),
+        "region.Coastal.households=500".into(),
+    ];
+    o.extend(set.iter().map(|s| s.to_string()));
+    load_builtin(name, &o)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+}
+
+/// Per replicate: (mean yearly relapses per household, mean year-end poverty rate, mean
+/// monitored share) of the western side over the years from `from`.
+fn outcomes(cfg: &Config, from: i32) -> Vec<[f64; 3]> {
+    let tpy = cfg.calendar.ticks_per_year();
+    replicates(cfg, REPS, false)
+        .iter()
+        .map(|r| {
+            let m = &r.recorder.metrics;
+            let (mut rel, mut pov, mut mon, mut n) = (0.0, 0.0, 0.0, 0.0);
+            for i in 0..m.tick.len() {
+                let t = m.tick[i];
+                if m.region[i] != "WEST" || (t + 1) % tpy != 0 || cfg.calendar.date(t).year < from {
+                    continue;
+                }
+                rel += m.m[i].relapses_per_household;
+                pov += m.m[i].poverty_rate;
+                mon += m.m[i].monitored_share;
+                n += 1.0;
+            }
+            [rel / n, pov / n, mon / n]
+        })
+        .collect()
+}
+
+fn paired(a: &[[f64; 3]], b: &[[f64; 3]], k: usize) -> (f64, f64) {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y[k] - x[k]).collect();
+    mean_ci(&d)
+}
+
+#[test]
+fn monitoring_identifies_within_the_year_and_registers_only_what_it_sees() {
+    let cfg = small(
+        "two_way_market.toml",
+        &["protection.monitoring_detection=0.8"],
+    );
+    let tpy = cfg.calendar.ticks_per_year();
+    let res = run_one(&cfg, false);
+    let m = &res.recorder.metrics;
+    let (mut within_year, mut relapses, mut registered, mut removed) = (0.0, 0.0, 0.0, 0.0);
+    for i in 0..m.tick.len() {
+        if m.region[i] != "WEST" {
+            continue;
+        }
+        let x = &m.m[i];
+        if (m.tick[i] + 1) % tpy != 0 {
+            within_year += x.identified;
+            assert_eq!(x.removed_from_risk, 0.0, "removal at the assessment only");
+        }
+        relapses += x.relapses;
+        registered += x.registered_relapses;
+        removed += x.removed_from_risk;
+        assert!(x.monitored_share > 0.0 || m.tick[i] == 0);
+    }
+    assert!(within_year > 0.0, "identified between assessments");
+    assert!(removed > 0.0, "households leave the risk list");
+    assert!(
+        registered > 0.0 && registered < relapses,
+        "registered {registered} of {relapses} relapses (detection below 1 misses some)"
+    );
+    // Without monitoring nobody is identified and every relapse is registered.
+    let off = run_one(&small("two_way_market.toml", &[]), false);
+    let m = &off.recorder.metrics;
+    for i in 0..m.tick.len() {
+        let x = &m.m[i];
+        assert_eq!(x.monitored_households + x.identified, 0.0);
+        assert_eq!(x.registered_relapses, x.relapses);
+    }
+}
+
+#[test]
+fn monitoring_moves_support_to_households_at_risk() {
+    // One-way aid spends most of its budget on transfers to eligible households, so the
+    // monitoring's targeting decides who gets them while aid lasts (to 2020).
+    let off = outcomes(&small("one_way_aid.toml", &[]), 2016);
+    let on = outcomes(
+        &small("one_way_aid.toml", &["protection.monitoring_detection=0.8"]),
+        2016,
+    );
+    let same = outcomes(
+        &small("one_way_aid.toml", &["protection.monitoring_detection=0.0"]),
+        2016,
+    );
+    for (k, what) in ["relapses per household", "poverty rate", "monitored share"]
+        .iter()
+        .enumerate()
+    {
+        let (d, h) = paired(&off, &on, k);
+        let (d0, h0) = paired(&off, &same, k);
+        eprintln!("{what}: on − off {d:+.5} ± {h:.5}; off − off {d0:+.5} ± {h0:.5}");
+    }
+    let (d, h) = paired(&off, &on, 2);
+    assert!(d - h > 0.0, "monitoring identifies households: {d} ± {h}");
+    // The expected direction (002, 003): support that reaches households near the line
+    // before they fall lowers the relapses per household, a count whose denominator does
+    // not move with exits. The budget is the same, so this is targeting, not more money.
+    let (d, h) = paired(&off, &on, 0);
+    assert!(d + h < 0.0, "relapses per household, on − off: {d} ± {h}");
+    let (d0, h0) = paired(&off, &same, 0);
+    assert!(d0.abs() <= h0 || d0 == 0.0, "off is off");
+}
+
+#[test]
+#[ignore = "a measurement for the notes: cargo test --release --test monitoring -- --ignored --nocapture"]
+fn monitoring_after_withdrawal() {
+    for name in ["one_way_aid.toml", "two_way_market.toml"] {
+        let off = outcomes(&small(name, &[]), 2021);
+        let on = outcomes(&small(name, &["protection.monitoring_detection=0.8"]), 2021);
+        for (k, what) in ["relapses per household", "poverty rate", "monitored share"]
+            .iter()
+            .enumerate()
+        {
+            let (d, h) = paired(&off, &on, k);
+            eprintln!("{name} 2021–: {what}: on − off {d:+.5} ± {h:.5}");
+        }
+    }
+}
