@@ -648,6 +648,8 @@ pub struct ProtectionParams {
     /// Out-of-pocket medical cost in a tick, as a share of annual income, that makes a
     /// household a monitoring candidate.
     pub monitoring_shock: f64,
+    /// Whether identified households below the dibao standard get it outside the quota.
+    pub monitoring_dibao: bool,
 }
 
 impl Default for ProtectionParams {
@@ -664,6 +666,7 @@ impl Default for ProtectionParams {
             monitoring_detection: d("protection.monitoring_detection"),
             monitoring_line: d("protection.monitoring_line"),
             monitoring_shock: d("protection.monitoring_shock"),
+            monitoring_dibao: schema::default_bool("protection.monitoring_dibao"),
         }
     }
 }

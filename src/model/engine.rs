@@ -316,6 +316,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         p_detect: cal.per_tick_prob(cfg.protection.monitoring_detection) as f32,
         monitor_line: (cfg.protection.monitoring_line * cfg.poverty.line) as f32,
         monitor_shock: cfg.protection.monitoring_shock as f32,
+        monitor_dibao: cfg.protection.monitoring_dibao,
     }
 }
 

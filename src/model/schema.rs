@@ -598,6 +598,8 @@ pub const KEYS: &[KeySpec] = &[
     num("protection.monitoring_line", 1.5, "× poverty line")
         .range(0.0, 10.0)
         .doc("Monitoring line: households whose trailing-year income falls below it are candidates, and identified ones are removed from risk at an assessment above it. 2021: 6,000 yuan per person (national monitoring guidance) over the ≈4,000-yuan line in 2020 prices"),
+    spec("protection.monitoring_dibao", Kind::Bool, Default::Bool(true), "bool")
+        .doc("Whether identified households whose assessed own income is below the dibao standard receive it outside the quota (将符合条件的监测对象纳入低保, 应保尽保: the 2021 monitoring guidance); the centre pays"),
     share("protection.monitoring_shock", 0.1, "share of annual income")
         .doc("A tick's out-of-pocket medical cost above this share of the household's annual income, or a household disaster, makes it a candidate (突发严重困难户); 0.1 is the SDG 3.8.2 threshold of catastrophic health spending"),
     num("demography.elder_share", 0.2381, "share of persons")

@@ -237,6 +237,8 @@ pub struct StepParams {
     pub monitor_line: f32,
     /// Out-of-pocket medical cost, as a share of annual income, that makes a candidate.
     pub monitor_shock: f32,
+    /// Identified households below the dibao standard get it outside the quota.
+    pub monitor_dibao: bool,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -794,7 +796,13 @@ fn means_test(
     acc.own_hist.add(own.max(1.0) as f64);
     let e = p.dibao_error;
     let assessed = own * (e * eps - 0.5 * e * e).exp();
-    h.dibao = if assessed < p.dibao_standard.min(r.dibao_threshold) {
+    // Identified households are covered whatever the quota (应保尽保), when so configured.
+    let cutoff = if p.monitor_dibao && h.flags & flags::MONITORED != 0 {
+        p.dibao_standard
+    } else {
+        p.dibao_standard.min(r.dibao_threshold)
+    };
+    h.dibao = if assessed < cutoff {
         p.dibao_standard - assessed
     } else {
         0.0
@@ -1073,6 +1081,7 @@ mod tests {
             p_detect: 0.0,
             monitor_line: 6000.0,
             monitor_shock: 0.1,
+            monitor_dibao: true,
         }
     }
 
