@@ -82,6 +82,31 @@ fn monitoring_identifies_within_the_year_and_registers_only_what_it_sees() {
         registered > 0.0 && registered < relapses,
         "registered {registered} of {relapses} relapses (detection below 1 misses some)"
     );
+    // The panel's `monitored` column is the same status, household by household.
+    let res = run_one(&cfg, true);
+    let panel = xiezuo::output::tables::panel_frame(&cfg, &res.recorder.panel_rows).unwrap();
+    let upland = cfg.regions.iter().position(|r| r.name == "Upland").unwrap();
+    let ticks = panel.column("tick").unwrap().u32().unwrap().clone();
+    let region = panel.column("region").unwrap().str().unwrap().clone();
+    let flagged = panel.column("monitored").unwrap().bool().unwrap().clone();
+    let m = &res.recorder.metrics;
+    let mut checked = 0;
+    for i in 0..m.tick.len() {
+        if m.region[i] != "Upland" || (m.tick[i] + 1) % tpy != 0 {
+            continue;
+        }
+        let n = (0..panel.height())
+            .filter(|&j| {
+                ticks.get(j) == Some(m.tick[i])
+                    && region.get(j) == Some("Upland")
+                    && flagged.get(j) == Some(true)
+            })
+            .count() as f64;
+        let w = cfg.regions[upland].weight;
+        assert!((n * w - m.m[i].monitored_households).abs() < 1e-6 * (1.0 + n * w));
+        checked += 1;
+    }
+    assert!(checked >= 5);
     // Without monitoring nobody is identified and every relapse is registered.
     let off = run_one(&small("two_way_market.toml", &[]), false);
     let m = &off.recorder.metrics;

@@ -274,6 +274,13 @@ pub fn panel_frame(cfg: &Config, rows: &PanelRows) -> PolarsResult<DataFrame> {
                 .collect::<Vec<bool>>(),
         ),
         Column::new(
+            "monitored".into(),
+            rows.flags
+                .iter()
+                .map(|&f| f & flags::MONITORED != 0)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
             "income".into(),
             rows.income.iter().map(|&y| y as f64).collect::<Vec<f64>>(),
         ),
