@@ -126,8 +126,16 @@ fn monitoring_moves_support_to_households_at_risk() {
         &small("one_way_aid.toml", &["protection.monitoring_detection=0.8"]),
         2016,
     );
+    // Off, the mechanism's other keys must not matter (no draw, no identification).
     let same = outcomes(
-        &small("one_way_aid.toml", &["protection.monitoring_detection=0.0"]),
+        &small(
+            "one_way_aid.toml",
+            &[
+                "protection.monitoring_line=3.0",
+                "protection.monitoring_shock=0.0",
+                "protection.monitoring_dibao=false",
+            ],
+        ),
         2016,
     );
     for (k, what) in ["relapses per household", "poverty rate", "monitored share"]

@@ -5,7 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(mut loaded) = xiezuo::scenario::load_str("fuzz.toml", text, None, &[]) {
         // Keep runs small: cap households and ticks.
         let c = &mut loaded.config;

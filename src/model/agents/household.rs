@@ -407,6 +407,8 @@ struct Income {
     contributions: f32,
     /// Medical cost covered by health services.
     covered: f32,
+    /// Medical cost left to the household (after insurance and health services).
+    out_of_pocket: f32,
     /// Reserve-fund top-up.
     topup: f32,
     /// Net income after out-of-pocket medical costs and the top-up.
@@ -768,12 +770,13 @@ fn tick_income(
         gross,
         contributions,
         covered,
+        out_of_pocket,
         topup,
         net,
     }
 }
 
-/// ODD §7.4 part 6b (step 24; draw 6): the yearly means test of the minimum livelihood
+/// ODD §7.4 part 6b (step 24; draw 7): the yearly means test of the minimum livelihood
 /// guarantee (低保), at the assessment only. The household's own income over the year (its
 /// trailing income less the benefit it received, constant since the last test) is assessed
 /// with a mean-one lognormal error; below the lower of the standard and the quota's cut-off,
@@ -932,10 +935,10 @@ fn monitor(
     if p.p_detect <= 0.0 || h.flags & flags::MONITORED != 0 {
         return;
     }
-    let out_of_pocket = shocks.medical - income.insurance - income.covered;
+    let oop = income.out_of_pocket;
     let annual = h.trailing * h.size as f32;
     let candidate = h.trailing < p.monitor_line
-        || (out_of_pocket > 0.0 && out_of_pocket >= p.monitor_shock * annual)
+        || (oop > 0.0 && oop >= p.monitor_shock * annual)
         || shocks.disaster_share > 0.0;
     if candidate && rng.random::<f32>() < p.p_detect {
         h.flags |= flags::MONITORED;
@@ -1221,6 +1224,7 @@ mod tests {
         };
         let paid = Income {
             insurance: 1200.0,
+            out_of_pocket: 3800.0,
             ..Income::default()
         };
         monitor(&mut h, &p, &bill, &paid, &mut rng, &mut acc);
