@@ -5,51 +5,25 @@
 //! identified households are registered. The lower relapse it brings is the help it pays for,
 //! given to those it finds: transfers and posts out of the same budgets, and the dibao.
 
-use xiezuo::batch::replicate::{replicates, run_one};
+mod common;
+
+use common::{paired, small, west_means};
+use xiezuo::batch::replicate::run_one;
 use xiezuo::model::config::Config;
-use xiezuo::scenario::load_builtin;
-use xiezuo::stats::mean_ci;
 
-const REPS: u32 = 20;
-
-fn small(name: &str, set: &[&str]) -> Config {
-    let mut o: Vec<String> = vec![
-        "region.Upland.households=5000".into(),
-        "region.Coastal.households=500".into(),
-    ];
-    o.extend(set.iter().map(|s| s.to_string()));
-    load_builtin(name, &o)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .config
-}
-
-/// Per replicate: (mean yearly relapses per household, mean year-end poverty rate, mean
-/// monitored share) of the western side over the years from `from`.
-fn outcomes(cfg: &Config, from: i32) -> Vec<[f64; 3]> {
-    let tpy = cfg.calendar.ticks_per_year();
-    replicates(cfg, REPS, false)
-        .iter()
-        .map(|r| {
-            let m = &r.recorder.metrics;
-            let (mut rel, mut pov, mut mon, mut n) = (0.0, 0.0, 0.0, 0.0);
-            for i in 0..m.tick.len() {
-                let t = m.tick[i];
-                if m.region[i] != "WEST" || (t + 1) % tpy != 0 || cfg.calendar.date(t).year < from {
-                    continue;
-                }
-                rel += m.m[i].relapses_per_household;
-                pov += m.m[i].poverty_rate;
-                mon += m.m[i].monitored_share;
-                n += 1.0;
-            }
-            [rel / n, pov / n, mon / n]
-        })
-        .collect()
-}
-
-fn paired(a: &[[f64; 3]], b: &[[f64; 3]], k: usize) -> (f64, f64) {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y[k] - x[k]).collect();
-    mean_ci(&d)
+/// Per replicate: mean yearly relapses per household, poverty rate and monitored share of
+/// the western side over the years from `from`.
+fn outcomes(cfg: &Config, from: i32) -> Vec<Vec<f64>> {
+    west_means(
+        cfg,
+        from,
+        i32::MAX,
+        &[
+            |m| m.relapses_per_household,
+            |m| m.poverty_rate,
+            |m| m.monitored_share,
+        ],
+    )
 }
 
 #[test]

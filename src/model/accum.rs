@@ -3,7 +3,7 @@
 //! household step writes it; [`crate::model::metrics`] turns it into measures.
 
 /// Income components, in the order of [`BlockAcc::components`].
-pub const COMPONENTS: [&str; 13] = [
+pub const COMPONENTS: [&str; 14] = [
     "farm",
     "procurement",
     "wage",
@@ -17,17 +17,19 @@ pub const COMPONENTS: [&str; 13] = [
     "pension",
     "farm_subsidy",
     "medical_insurance",
+    "anti_return_insurance",
 ];
 
 /// Components that count as transfer (dependency) income: transfers, social cash, reserve,
-/// dibao.
-pub const TRANSFER_COMPONENTS: [usize; 4] = [5, 7, 8, 9];
+/// dibao, anti-return insurance payouts.
+pub const TRANSFER_COMPONENTS: [usize; 5] = [5, 7, 8, 9, 13];
 
 /// Components that are transfer income on the NBS definition (转移性收入): remittances of
 /// members working away, aid transfers, social cash, reserve top-ups, dibao, pensions,
-/// agricultural subsidies and reimbursed medical costs. Transfer *net* income (转移净收入)
-/// subtracts the contributions paid (see [`BlockAcc::contributions`]).
-pub const NBS_TRANSFER_COMPONENTS: [usize; 8] = [4, 5, 7, 8, 9, 10, 11, 12];
+/// agricultural subsidies, reimbursed medical costs and anti-return insurance payouts.
+/// Transfer *net* income (转移净收入) subtracts the contributions paid (see
+/// [`BlockAcc::contributions`]).
+pub const NBS_TRANSFER_COMPONENTS: [usize; 9] = [4, 5, 7, 8, 9, 10, 11, 12, 13];
 
 /// Years since exit over which the survival of exits is followed (ODD §7.9): exited
 /// households at the assessment are at risk in duration year `k = 1..=EXIT_YEARS`.
@@ -219,6 +221,10 @@ pub struct BlockAcc {
     pub medical_claims: f64,
     /// Σ shortfalls below the line of shocked households (claims on the reserve).
     pub reserve_claims: f64,
+    /// Households covered by the anti-return insurance this tick.
+    pub insured: f64,
+    /// Persons in them (the premium's base).
+    pub insured_persons: f64,
     /// Workers in local jobs.
     pub local: f64,
     /// Migrant workers.
@@ -282,7 +288,7 @@ impl BlockAcc {
             exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
             registered_relapses, monitored, identified, removed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
-            reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            reserve_claims, insured, insured_persons, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
             elders, placed_stock, placed_tenure, away_age, local_age, local_skill);
@@ -299,7 +305,7 @@ impl BlockAcc {
             exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
             registered_relapses, monitored, identified, removed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
-            reserve_claims, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            reserve_claims, insured, insured_persons, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
             elders, placed_stock, placed_tenure, away_age, local_age, local_skill);

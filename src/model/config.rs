@@ -357,6 +357,12 @@ pub struct Policy {
     pub allocation: Allocation,
     /// Share of received aid lost to diversion and false claims, in \[0,1\].
     pub leakage: f64,
+    /// Share of new aid receipts spent on supervising the funds.
+    pub supervision: f64,
+    /// Largest proportional cut in leakage supervision can buy.
+    pub supervision_effect: f64,
+    /// Supervision share at which leakage falls by half the largest cut.
+    pub supervision_half: f64,
     /// Wage of a public-welfare post, yuan/year.
     pub welfare_post_wage: f64,
     /// Cost of one training place, yuan.
@@ -384,11 +390,23 @@ pub struct Policy {
     pub promised_incentive: f64,
 }
 
+impl Policy {
+    /// The leakage rate after supervision (ODD §7.3.4): `leakage · (1 − effect · s/(s + half))`
+    /// with `s = supervision`; `leakage` when there is none.
+    pub fn leakage_rate(&self) -> f64 {
+        let s = self.supervision;
+        self.leakage * (1.0 - self.supervision_effect * s / (s + self.supervision_half))
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             allocation: Allocation::default(),
             leakage: d("policy.leakage"),
+            supervision: d("policy.supervision"),
+            supervision_effect: d("policy.supervision_effect"),
+            supervision_half: d("policy.supervision_half"),
             welfare_post_wage: d("policy.welfare_post_wage"),
             training_cost: d("policy.training_cost"),
             training_skill_gain: d("policy.training_skill_gain"),
@@ -650,6 +668,25 @@ pub struct ProtectionParams {
     pub monitoring_shock: f64,
     /// Whether identified households below the dibao standard get it outside the quota.
     pub monitoring_dibao: bool,
+    /// Anti-return insurance premium, yuan per insured person per year, paid by the region's
+    /// treasury (0: no insurance).
+    pub insurance_premium: f64,
+    /// Insured line as a multiple of the poverty line.
+    pub insurance_line: f64,
+    /// Most the insurer pays one household for a year under shock, yuan.
+    pub insurance_cap: f64,
+    /// Who is insured.
+    pub insurance_scope: InsuranceScope,
+}
+
+/// Who the county-wide anti-return insurance covers (ODD §7.4 step 20a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsuranceScope {
+    /// Households ever registered poor and those the monitoring identified (003).
+    Registered,
+    /// Every household of the region.
+    All,
 }
 
 impl Default for ProtectionParams {
@@ -667,6 +704,10 @@ impl Default for ProtectionParams {
             monitoring_line: d("protection.monitoring_line"),
             monitoring_shock: d("protection.monitoring_shock"),
             monitoring_dibao: schema::default_bool("protection.monitoring_dibao"),
+            insurance_premium: d("protection.insurance_premium"),
+            insurance_line: d("protection.insurance_line"),
+            insurance_cap: d("protection.insurance_cap"),
+            insurance_scope: InsuranceScope::Registered,
         }
     }
 }
@@ -792,5 +833,25 @@ impl Config {
     /// Total simulated households.
     pub fn total_households(&self) -> usize {
         self.regions.iter().map(|r| r.households as usize).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supervision_lowers_leakage_along_a_saturating_curve() {
+        let mut p = Policy {
+            leakage: 0.4,
+            ..Policy::default()
+        };
+        assert_eq!(p.leakage_rate(), 0.4, "no supervision, no change");
+        p.supervision = p.supervision_half;
+        let half = 0.4 * (1.0 - p.supervision_effect / 2.0);
+        assert!((p.leakage_rate() - half).abs() < 1e-12);
+        p.supervision = 0.5;
+        let most = p.leakage_rate();
+        assert!(most < half && most > 0.4 * (1.0 - p.supervision_effect));
     }
 }

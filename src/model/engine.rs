@@ -8,7 +8,7 @@ use crate::model::accum::BlockAcc;
 use crate::model::agents::demography::{self, Tally};
 use crate::model::agents::household::{self, Rates, StepParams};
 use crate::model::agents::{firm, government};
-use crate::model::config::{Config, ShockKind, Side};
+use crate::model::config::{Config, InsuranceScope, ShockKind, Side};
 use crate::model::firms::FirmKind;
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
@@ -217,6 +217,8 @@ pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick)
     params.means_test = (k + 1) % params.tpy == 0;
     // Monitoring starts with the horizon (its flags would be cleared at registration).
     params.p_detect = 0.0;
+    // So does the anti-return insurance (no accounts are settled in the burn-in).
+    params.ins_line = 0.0;
     household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
     if params.means_test {
         dibao_quota(world, cfg);
@@ -317,6 +319,13 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         monitor_line: (cfg.protection.monitoring_line * cfg.poverty.line) as f32,
         monitor_shock: cfg.protection.monitoring_shock as f32,
         monitor_dibao: cfg.protection.monitoring_dibao,
+        ins_line: if cfg.protection.insurance_premium > 0.0 {
+            (cfg.protection.insurance_line * cfg.poverty.line) as f32
+        } else {
+            0.0
+        },
+        ins_cap: cfg.protection.insurance_cap as f32,
+        ins_all: cfg.protection.insurance_scope == InsuranceScope::All,
     }
 }
 
@@ -500,6 +509,15 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         rs.social_cash_fund -= c[7];
         rs.social_cash_budget = 0.0;
         l.transfer(Account::Reserve(ri), hh, c[8]);
+        // The anti-return insurance: the insurer pays the claims, the region's treasury the
+        // premiums of the persons insured this tick (县域统保, ODD §7.7).
+        l.transfer(Account::Insurer, hh, c[13]);
+        l.transfer(
+            Account::Treasury(ri),
+            Account::Insurer,
+            a.insured_persons * cfg.protection.insurance_premium
+                / cfg.calendar.ticks_per_year() as f64,
+        );
         // The dibao, pensions, agricultural subsidies and medical insurance are paid by the
         // central government (external, ODD §2.6), which also receives the contributions.
         l.transfer(Account::Centre, hh, c[9]);

@@ -51,10 +51,13 @@ pub enum Account {
     Depreciation,
     /// Medical care paid by households and health services.
     Medical,
+    /// Insurers of the anti-return-to-poverty insurance (external): premiums in, claims
+    /// out; their underwriting result is their business, not the model's.
+    Insurer,
 }
 
 const REGIONAL: usize = 10;
-const GLOBAL: usize = 6;
+const GLOBAL: usize = 7;
 
 impl Account {
     /// Whether the account stands for a part of the world outside the model (a documented
@@ -72,6 +75,7 @@ impl Account {
                 | Account::Services
                 | Account::Depreciation
                 | Account::Medical
+                | Account::Insurer
         )
     }
 
@@ -94,6 +98,7 @@ impl Account {
             Account::Services => "services",
             Account::Depreciation => "depreciation",
             Account::Medical => "medical",
+            Account::Insurer => "insurer",
         }
     }
 
@@ -150,6 +155,7 @@ impl Ledger {
             Account::Depreciation => REGIONAL * r + 3,
             Account::Medical => REGIONAL * r + 4,
             Account::Centre => REGIONAL * r + 5,
+            Account::Insurer => REGIONAL * r + 6,
         }
     }
 
@@ -195,6 +201,7 @@ impl Ledger {
                 Account::Services,
                 Account::Depreciation,
                 Account::Medical,
+                Account::Insurer,
             ])
     }
 
@@ -239,6 +246,7 @@ mod tests {
             Account::Services,
             Account::Depreciation,
             Account::Medical,
+            Account::Insurer,
         ];
         let mut idx: Vec<usize> = all.iter().map(|a| l.idx(*a)).collect();
         idx.sort();

@@ -83,6 +83,8 @@ pub struct Measures {
     pub identified: f64,
     /// Households removed from risk (风险消除) at this tick's assessment (real scale).
     pub removed_from_risk: f64,
+    /// Of all households, the share covered by the anti-return insurance this tick.
+    pub insured_share: f64,
     /// Ever relapsed / ever exited.
     pub relapsed_cum_share: f64,
     /// Exits this tick (real scale).
@@ -187,6 +189,7 @@ impl Measures {
             monitored_share: ratio(a.monitored, a.n),
             identified: a.identified,
             removed_from_risk: a.removed,
+            insured_share: ratio(a.insured, a.n),
             relapsed_cum_share: ratio(a.ever_relapsed, a.ever_exited),
             exits: a.exits,
             ever_exited: a.ever_exited,

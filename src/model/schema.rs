@@ -250,6 +250,8 @@ pub const MAX_TOTAL_HOUSEHOLDS: u64 = 100_000_000;
 pub const STEPS: &[&str] = &["month", "quarter", "year"];
 /// Allowed sides.
 pub const SIDES: &[&str] = &["east", "west"];
+/// Allowed values of `protection.insurance_scope`.
+pub const INSURANCE_SCOPES: &[&str] = &["registered", "all"];
 /// Allowed shock kinds.
 pub const SHOCKS: &[&str] = &["pandemic", "price_collapse", "disaster"];
 
@@ -430,6 +432,14 @@ pub const KEYS: &[KeySpec] = &[
     share("policy.allocation.reserve", 0.0, "share of net aid")
         .rule("the six shares sum to 1 ± 1e−6")
         .doc("Anti-return-to-poverty reserve fund"),
+    num("policy.supervision", 0.0, "share of new aid receipts")
+        .range(0.0, 0.5)
+        .doc("Spent on supervising the aid funds (资金监管: audits, a tracking platform, third-party checks, 002) before they are allocated; it lowers the leakage rate (ODD §7.3.4). 0 switches it off"),
+    share("policy.supervision_effect", 0.3, "share of leakage")
+        .doc("Largest proportional cut in leakage that supervision can buy: Olken (2007, JPE 115) found that raising the audit probability from 4% to 100% cut missing expenditure from 27.7% by about 8 points, 29%"),
+    num("policy.supervision_half", 0.02, "share of new aid receipts")
+        .range(1e-4, 0.5)
+        .doc("Supervision spending at which leakage falls by half the largest cut (an estimate, uncalibrated)"),
     share("policy.leakage", 0.1, "share of available aid lost")
         .doc("Diversion and false claims"),
     num("policy.welfare_post_wage", 6000.0, "yuan/post/year")
@@ -602,6 +612,17 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Whether identified households whose assessed own income is below the dibao standard receive it outside the quota (将符合条件的监测对象纳入低保, 应保尽保: the 2021 monitoring guidance); the centre pays"),
     share("protection.monitoring_shock", 0.1, "share of annual income")
         .doc("A tick's out-of-pocket medical cost above this share of the household's annual income, or a household disaster, makes it a candidate (突发严重困难户); 0.1 is the SDG 3.8.2 threshold of catastrophic health spending"),
+    num("protection.insurance_premium", 0.0, "yuan per insured person per year")
+        .range(0.0, MAX_WAGE)
+        .doc("County-wide anti-return-to-poverty insurance (防返贫保险, 县域统保, 003): premium the region's treasury pays an insurer for each insured person; insured households hit by illness or disaster whose year falls below the insured line are paid the gap, up to the cap. 0 switches it off"),
+    num("protection.insurance_line", 1.5, "× poverty line")
+        .range(0.0, 10.0)
+        .doc("Insured line (防贫线): the insurer pays a shocked insured household the gap between it and the household's trailing-year income; 1.5× the line is the common choice of county schemes (an estimate)"),
+    num("protection.insurance_cap", 20000.0, "yuan per household per year")
+        .range(0.0, MAX_WAGE)
+        .doc("Most the insurer pays one household for a year under shock (an estimate: county schemes cap payouts at 10,000–50,000 yuan)"),
+    spec("protection.insurance_scope", Kind::Choice(INSURANCE_SCOPES), Default::Text("registered"), "who is insured")
+        .doc("`registered`: the households ever registered poor and those the monitoring identified (脱贫人口及监测对象应保尽保, 003); `all`: every household of the region"),
     num("demography.elder_share", 0.2381, "share of persons")
         .range(0.0, 1.0)
         .doc("Persons aged 60 or more at the start (rural China 23.81%, 2020 census); the rest of the non-workers are children"),

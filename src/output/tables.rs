@@ -102,6 +102,7 @@ pub fn metrics_frame(cfg: &Config, rows: &MetricsRows) -> PolarsResult<DataFrame
         col("monitored_share", &|x| x.monitored_share),
         col("identified", &|x| x.identified),
         col("removed_from_risk", &|x| x.removed_from_risk),
+        col("insured_share", &|x| x.insured_share),
         col("relapsed_cum_share", &|x| x.relapsed_cum_share),
         col("exits", &|x| x.exits),
         col("ever_exited", &|x| x.ever_exited),

@@ -131,6 +131,11 @@ pub fn metric_info(metric: &str) -> MetricInfo {
             "households per tick",
             Count,
         ),
+        "insured_share" => (
+            "Households with anti-return insurance".into(),
+            "% of households",
+            Percent,
+        ),
         "removed_from_risk" => (
             "Households removed from risk".into(),
             "households per year",

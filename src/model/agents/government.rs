@@ -108,12 +108,18 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
         // Spend this tick's receipts plus 1/tpy of what was carried from earlier ticks.
         let carried = (balance - received).max(0.0);
         let available = (received + carried / tpy).min(balance.max(0.0));
-        // Leakage hits new receipts once; carried funds have already been through it.
-        let leak = available.min(received) * pol.leakage;
+        // Supervision and leakage hit new receipts once; carried funds have already been
+        // through them. Supervision is paid first and lowers the leakage rate (ODD §7.3.4).
+        let fresh = available.min(received);
+        let supervision = fresh * pol.supervision;
+        world
+            .ledger
+            .transfer(Account::WestGov(ri), Account::Services, supervision);
+        let leak = fresh * pol.leakage_rate();
         world
             .ledger
             .transfer(Account::WestGov(ri), Account::Leakage, leak);
-        let net = available - leak;
+        let net = available - supervision - leak;
         let rs = &mut world.regions[ri];
         rs.transfer_budget = net * s_tr;
         rs.post_capacity = net * s_post / (pol.welfare_post_wage / tpy);

@@ -239,6 +239,12 @@ pub struct StepParams {
     pub monitor_shock: f32,
     /// Identified households below the dibao standard get it outside the quota.
     pub monitor_dibao: bool,
+    /// Anti-return insurance: insured line per person per year (0: no insurance).
+    pub ins_line: f32,
+    /// Most the insurer pays one household for a year under shock.
+    pub ins_cap: f32,
+    /// Whether every household is insured (else the registered and the identified).
+    pub ins_all: bool,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -298,6 +304,8 @@ struct Start {
     member: bool,
     /// Identified as at risk by the monitoring (MONITORED).
     monitored: bool,
+    /// Covered by the anti-return insurance (`I`).
+    insured: bool,
     /// Net income of the other `tpy − 1` ticks of the trailing year, household total: with
     /// this tick's net income they make the year the reserve fund judges.
     rest: f32,
@@ -409,6 +417,8 @@ struct Income {
     covered: f32,
     /// Medical cost left to the household (after insurance and health services).
     out_of_pocket: f32,
+    /// Anti-return insurance payout.
+    ins_payout: f32,
     /// Reserve-fund top-up.
     topup: f32,
     /// Net income after out-of-pocket medical costs and the top-up.
@@ -448,6 +458,8 @@ pub fn step(
         at_risk: at_risk(h),
         member: h.flags & flags::EVER_POOR != 0,
         monitored: h.flags & flags::MONITORED != 0,
+        insured: p.ins_line > 0.0
+            && (p.ins_all || h.flags & (flags::EVER_POOR | flags::MONITORED) != 0),
         rest: (h.trailing - ring[(p.tick % p.tpy) as usize]) * h.size as f32,
     };
     let moves = labour_transitions(h, m, r, p, &start, rng, acc);
@@ -736,6 +748,16 @@ fn tick_income(
     let from_income = out_of_pocket - from_savings;
     let line_tick = p.line * h.size as f32 / p.tpy as f32;
     let mut net = gross - insurance - from_income - contributions;
+    // The anti-return insurance pays first (ODD §7.4 step 20a): a shocked insured household
+    // whose year falls below the insured line is paid the tick's share of the gap, capped.
+    let mut ins_payout = 0.0;
+    if start.insured && shocks.shocked > 0.0 {
+        let gap = p.ins_line * h.size as f32 - (start.rest + net);
+        if gap > 0.0 {
+            ins_payout = shocks.shocked * gap.min(p.ins_cap) / p.tpy as f32;
+            net += ins_payout;
+        }
+    }
     let mut topup = 0.0;
     // The reserve fund judges the trailing year (this tick's net plus the other ticks), and a
     // shocked tick claims its share of the year's shortfall: `shocked · (line − year) / tpy`,
@@ -771,6 +793,7 @@ fn tick_income(
         contributions,
         covered,
         out_of_pocket,
+        ins_payout,
         topup,
         net,
     }
@@ -1006,6 +1029,11 @@ fn account(
     comps[10] += income.pension as f64;
     comps[11] += income.farm_subsidy as f64;
     comps[12] += income.insurance as f64;
+    comps[13] += income.ins_payout as f64;
+    if start.insured {
+        acc.insured += 1.0;
+        acc.insured_persons += h.size as f64;
+    }
     acc.contributions += income.contributions as f64;
     if h.dibao > 0.0 {
         acc.dibao_recipients += 1.0;
@@ -1085,6 +1113,9 @@ mod tests {
             monitor_line: 6000.0,
             monitor_shock: 0.1,
             monitor_dibao: true,
+            ins_line: 0.0,
+            ins_cap: 0.0,
+            ins_all: false,
         }
     }
 
