@@ -41,6 +41,10 @@ proptest! {
         failure in 0.0f64..1.0,
         dividend in 0.0f64..1.0,
         mobilisation in 0.0f64..200.0,
+        detection in 0.0f64..1.0,
+        premium in 0.0f64..300.0,
+        assistance in 0.0f64..20000.0,
+        supervision in 0.0f64..0.1,
     ) {
         let total: f64 = shares.iter().sum::<f64>().max(1e-9);
         let s: Vec<f64> = shares.iter().map(|x| x / total).collect();
@@ -56,6 +60,12 @@ proptest! {
         o.push(format!("policy.dividend_share={dividend:?}"));
         o.push("policy.project_size=2.0e5".to_string());
         o.push(format!("link[0].channels.firm_mobilisation={mobilisation:?}"));
+        // Protection and supervision, which move money through the insurer, the treasury
+        // and services.
+        o.push(format!("protection.monitoring_detection={detection:?}"));
+        o.push(format!("protection.insurance_premium={premium:?}"));
+        o.push(format!("protection.assistance_cap={assistance:?}"));
+        o.push(format!("policy.supervision={supervision:?}"));
         o.push(format!("run.seed={seed}"));
         let cfg = small(o);
         check_run(&cfg)?;

@@ -173,3 +173,34 @@ fn identified_households_get_the_dibao_outside_the_quota() {
         "dibao share {quota:.4} under the quota, {exempt:.4} with identified households covered"
     );
 }
+
+#[test]
+fn temporary_assistance_keeps_identified_households_above_the_line() {
+    // Temporary assistance (临时救助, ODD §7.4 step 20b) fills the year's gap below the line of
+    // households identified before the tick, so fewer of them are found poor at the
+    // assessment: registered relapses fall. Without monitoring nobody qualifies.
+    let measures: [fn(&xiezuo::model::metrics::Measures) -> f64; 3] = [
+        |m| m.registered_relapses / m.households,
+        |m| m.relapses_per_household,
+        |m| m.poverty_rate,
+    ];
+    let arm = |set: &[&str]| west_means(&small("one_way_aid.toml", set), 2016, i32::MAX, &measures);
+    let on = "protection.monitoring_detection=0.8";
+    let monitored = arm(&[on]);
+    let assisted = arm(&[on, "protection.assistance_cap=100000"]);
+    for (k, what) in [
+        "registered relapses per household",
+        "relapses per household",
+        "poverty rate",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (d, h) = paired(&monitored, &assisted, k);
+        eprintln!("assistance on − off: {what} {d:+.5} ± {h:.5}");
+        assert!(d + h < 0.0, "{what}: {d} ± {h}");
+    }
+    let unmonitored = arm(&[]);
+    let idle = arm(&["protection.assistance_cap=100000"]);
+    assert_eq!(unmonitored, idle, "no identified households, no assistance");
+}

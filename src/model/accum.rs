@@ -3,7 +3,7 @@
 //! household step writes it; [`crate::model::metrics`] turns it into measures.
 
 /// Income components, in the order of [`BlockAcc::components`].
-pub const COMPONENTS: [&str; 14] = [
+pub const COMPONENTS: [&str; 15] = [
     "farm",
     "procurement",
     "wage",
@@ -18,18 +18,20 @@ pub const COMPONENTS: [&str; 14] = [
     "farm_subsidy",
     "medical_insurance",
     "anti_return_insurance",
+    "assistance",
 ];
 
 /// Components that count as transfer (dependency) income: transfers, social cash, reserve,
-/// dibao, anti-return insurance payouts.
-pub const TRANSFER_COMPONENTS: [usize; 5] = [5, 7, 8, 9, 13];
+/// dibao, anti-return insurance payouts, temporary assistance.
+pub const TRANSFER_COMPONENTS: [usize; 6] = [5, 7, 8, 9, 13, 14];
 
 /// Components that are transfer income on the NBS definition (转移性收入): remittances of
 /// members working away, aid transfers, social cash, reserve top-ups, dibao, pensions,
-/// agricultural subsidies, reimbursed medical costs and anti-return insurance payouts.
+/// agricultural subsidies, reimbursed medical costs, anti-return insurance payouts and
+/// temporary assistance.
 /// Transfer *net* income (转移净收入) subtracts the contributions paid (see
 /// [`BlockAcc::contributions`]).
-pub const NBS_TRANSFER_COMPONENTS: [usize; 9] = [4, 5, 7, 8, 9, 10, 11, 12, 13];
+pub const NBS_TRANSFER_COMPONENTS: [usize; 10] = [4, 5, 7, 8, 9, 10, 11, 12, 13, 14];
 
 /// Years since exit over which the survival of exits is followed (ODD §7.9): exited
 /// households at the assessment are at risk in duration year `k = 1..=EXIT_YEARS`.

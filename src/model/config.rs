@@ -668,6 +668,9 @@ pub struct ProtectionParams {
     pub monitoring_shock: f64,
     /// Whether identified households below the dibao standard get it outside the quota.
     pub monitoring_dibao: bool,
+    /// Temporary assistance to identified households below the line, most yuan per household
+    /// per year (0: none).
+    pub assistance_cap: f64,
     /// Anti-return insurance premium, yuan per insured person per year, paid by the region's
     /// treasury (0: no insurance).
     pub insurance_premium: f64,
@@ -704,6 +707,7 @@ impl Default for ProtectionParams {
             monitoring_line: d("protection.monitoring_line"),
             monitoring_shock: d("protection.monitoring_shock"),
             monitoring_dibao: schema::default_bool("protection.monitoring_dibao"),
+            assistance_cap: d("protection.assistance_cap"),
             insurance_premium: d("protection.insurance_premium"),
             insurance_line: d("protection.insurance_line"),
             insurance_cap: d("protection.insurance_cap"),

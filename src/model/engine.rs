@@ -326,6 +326,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         },
         ins_cap: cfg.protection.insurance_cap as f32,
         ins_all: cfg.protection.insurance_scope == InsuranceScope::All,
+        assist_cap: (cfg.protection.assistance_cap / tpy as f64) as f32,
     }
 }
 
@@ -512,6 +513,8 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
         // The anti-return insurance: the insurer pays the claims, the region's treasury the
         // premiums of the persons insured this tick (县域统保, ODD §7.7).
         l.transfer(Account::Insurer, hh, c[13]);
+        // Temporary assistance to identified households, from the treasury (civil affairs).
+        l.transfer(Account::Treasury(ri), hh, c[14]);
         l.transfer(
             Account::Treasury(ri),
             Account::Insurer,

@@ -245,6 +245,8 @@ pub struct StepParams {
     pub ins_cap: f32,
     /// Whether every household is insured (else the registered and the identified).
     pub ins_all: bool,
+    /// Temporary assistance to identified households: most paid per tick (0: none).
+    pub assist_cap: f32,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -421,6 +423,8 @@ struct Income {
     ins_payout: f32,
     /// Reserve-fund top-up.
     topup: f32,
+    /// Temporary assistance to an identified household.
+    assist: f32,
     /// Net income after out-of-pocket medical costs and the top-up.
     net: f32,
 }
@@ -773,6 +777,16 @@ fn tick_income(
             net += topup;
         }
     }
+    // Temporary assistance (ODD §7.4 step 20b): last resort for a household identified before
+    // this tick whose year is still below the line.
+    let mut assist = 0.0;
+    if start.monitored && p.assist_cap > 0.0 {
+        let gap = line_year - (start.rest + net);
+        if gap > 0.0 {
+            assist = gap.min(p.assist_cap);
+            net += assist;
+        }
+    }
     if net > line_tick {
         h.savings += p.saving_rate * (net - line_tick);
     }
@@ -795,6 +809,7 @@ fn tick_income(
         out_of_pocket,
         ins_payout,
         topup,
+        assist,
         net,
     }
 }
@@ -1030,6 +1045,7 @@ fn account(
     comps[11] += income.farm_subsidy as f64;
     comps[12] += income.insurance as f64;
     comps[13] += income.ins_payout as f64;
+    comps[14] += income.assist as f64;
     if start.insured {
         acc.insured += 1.0;
         acc.insured_persons += h.size as f64;
@@ -1116,6 +1132,7 @@ mod tests {
             ins_line: 0.0,
             ins_cap: 0.0,
             ins_all: false,
+            assist_cap: 0.0,
         }
     }
 
