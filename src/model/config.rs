@@ -638,6 +638,33 @@ impl Default for SocialParams {
     }
 }
 
+/// What the eastern government spends on channels that move no aid money of their own
+/// (ODD §7.7): their price in budget comparisons. Paid to services; they change no agent's
+/// decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostParams {
+    /// Yuan per western worker placed through labour cooperation.
+    pub placement: f64,
+    /// Yuan per yuan of western produce sold east through the market channel.
+    pub market_access: f64,
+    /// Yuan per person-month of talent exchange.
+    pub talent: f64,
+    /// Yuan per yuan of capital an eastern firm brings west.
+    pub investment_promotion: f64,
+}
+
+impl Default for CostParams {
+    fn default() -> Self {
+        CostParams {
+            placement: d("costs.placement"),
+            market_access: d("costs.market_access"),
+            talent: d("costs.talent"),
+            investment_promotion: d("costs.investment_promotion"),
+        }
+    }
+}
+
 /// Domestic social protection, independent of pairing (ODD §7.4 step 24).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -819,6 +846,8 @@ pub struct Config {
     pub centre: CentreParams,
     /// Social organisations.
     pub social: SocialParams,
+    /// Prices of the channels that move no aid money of their own.
+    pub costs: CostParams,
     /// Domestic social protection.
     pub protection: ProtectionParams,
     /// Household members' ages.

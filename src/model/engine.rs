@@ -574,9 +574,14 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
             let proc = c[1] * ls.procurement_share;
             l.transfer(Account::EastGov(e), hh, proc);
             world.flows.add(li, Channel::Procurement, proc);
-            world
-                .flows
-                .add(li, Channel::MarketSales, farm_sales * ls.market_share);
+            let sales = farm_sales * ls.market_share;
+            world.flows.add(li, Channel::MarketSales, sales);
+            // The market channel's price: platforms, logistics, promotion (ODD §7.7).
+            l.transfer(
+                Account::EastGov(e),
+                Account::Services,
+                sales * cfg.costs.market_access,
+            );
             let east_train = cost * (1.0 - west_part) * cfg.links[li].channels.training_places
                 / cfg
                     .links
@@ -600,6 +605,12 @@ fn settle_households(world: &mut World, cfg: &Config, t: Tick) {
             };
             east_share_total += s;
             world.flows.add(li, Channel::Placements, a.placed * s);
+            // Placement services: the labour channel's price.
+            l.transfer(
+                Account::EastGov(e),
+                Account::Services,
+                a.placed * s * cfg.costs.placement,
+            );
             world.flows.add(li, Channel::Migration, a.migrated * s);
             world.flows.add(li, Channel::Returns, a.returned * s);
             world.flows.add(li, Channel::MigrantStock, a.migrants * s);

@@ -581,6 +581,16 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Multiplier on declared donations (platforms, volunteer matching)"),
     share("social.health_share", 0.5, "share of donations")
         .doc("Spent on health services; the rest is cash help to households at risk"),
+    num("costs.placement", 1500.0, "yuan per worker placed")
+        .range(0.0, MAX_WAGE)
+        .doc("What the eastern government spends to place one western worker through labour cooperation (job fairs, transport and job-stabilisation subsidies, 稳岗补贴); an estimate, so that the labour channel has a price in budget comparisons"),
+    share("costs.market_access", 0.02, "yuan per yuan of produce sold east")
+        .doc("What the eastern government spends per yuan of western produce reaching its markets through the market channel (platforms, logistics and promotion subsidies); an estimate: the e-commerce-into-villages programme (电子商务进农村综合示范) put up to 20 m yuan into a county over two to three years, about 2% of what a county sells east here"),
+    num("costs.talent", 15000.0, "yuan per person-month")
+        .range(0.0, MAX_WAGE)
+        .doc("What one person-month of talent exchange (either direction) costs the eastern government: salary, allowances and hosting; about 180,000 yuan a year for a seconded cadre (an estimate)"),
+    share("costs.investment_promotion", 0.01, "share of capital invested")
+        .doc("What the eastern government spends to mobilise an eastern firm's investment in the west (investment promotion, 招商), per yuan of capital the firm brings; an estimate"),
     num("protection.dibao_ratio", 1.49, "× poverty line")
         .range(0.0, 10.0)
         .doc("Rural minimum livelihood guarantee (低保) standard; 0 switches it off. End-2020: 5,962 yuan (MCA) over the ≈4,000-yuan line in 2020 prices (NBS), BRIEF §7"),

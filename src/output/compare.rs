@@ -2,6 +2,7 @@
 //! per-year comparison across the replicates of two scenarios.
 
 use crate::model::config::Config;
+use crate::model::ledger::Account;
 use crate::output::recorder::TableRecorder;
 use crate::stats::{mean_ci, paired_diff_ci, welch_diff_ci};
 
@@ -26,10 +27,21 @@ pub struct YearRow {
     pub east_west_ratio: f64,
     /// Share of western income from transfers at the year end.
     pub transfer_income_share: f64,
+    /// Yuan the eastern governments spent during the year: fiscal aid, procurement,
+    /// training and the prices of placements, market access, talent and investment
+    /// promotion (the fall of their `EastGov` accounts, ODD §7.7).
+    pub east_public: f64,
+    /// Net yuan eastern firms' owners put in during the year: capital invested less
+    /// profits repatriated and capital taken back (negative when the west pays the east).
+    pub east_private: f64,
+    /// Yuan donated during the year by social organisations.
+    pub donations: f64,
+    /// `east_public + east_private + donations`: what the pairing mobilised in the year.
+    pub resources: f64,
 }
 
 /// Names of the [`YearRow`] measures, in order.
-pub const YEAR_MEASURES: [&str; 7] = [
+pub const YEAR_MEASURES: [&str; 11] = [
     "poverty_rate",
     "relapse_rate",
     "relapses_per_household",
@@ -37,11 +49,15 @@ pub const YEAR_MEASURES: [&str; 7] = [
     "mean_income",
     "east_west_ratio",
     "transfer_income_share",
+    "east_public",
+    "east_private",
+    "donations",
+    "resources",
 ];
 
 impl YearRow {
     /// The measures in [`YEAR_MEASURES`] order.
-    pub fn values(&self) -> [f64; 7] {
+    pub fn values(&self) -> [f64; 11] {
         [
             self.poverty_rate,
             self.relapse_rate,
@@ -50,6 +66,10 @@ impl YearRow {
             self.mean_income,
             self.east_west_ratio,
             self.transfer_income_share,
+            self.east_public,
+            self.east_private,
+            self.donations,
+            self.resources,
         ]
     }
 }
@@ -60,6 +80,7 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
     let m = &rec.metrics;
     let mut out = Vec::new();
     let years = cfg.calendar.ticks / tpy;
+    let sources = sources_by_year(cfg, rec);
     for y in 0..years {
         let first = y * tpy;
         let last = first + tpy - 1;
@@ -86,6 +107,7 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
             }
         }
         if let Some(e) = end {
+            let [east_public, east_private, donations] = sources[y as usize];
             out.push(YearRow {
                 year: cfg.calendar.date(last).year,
                 poverty_rate: e.poverty_rate,
@@ -104,10 +126,52 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
                 mean_income: e.mean_income,
                 east_west_ratio: ratio,
                 transfer_income_share: e.transfer_income_share,
+                east_public,
+                east_private,
+                donations,
+                resources: east_public + east_private + donations,
             });
         }
     }
     out
+}
+
+/// Per year, what the eastern governments, eastern firms' owners and social organisations
+/// put in: the fall of the sums of their (external) `EastGov`, `EastOwners` and `Social`
+/// accounts from one year end to the next (they start the run at zero); NaN when the
+/// accounts were not recorded.
+fn sources_by_year(cfg: &Config, rec: &TableRecorder) -> Vec<[f64; 3]> {
+    let tpy = cfg.calendar.ticks_per_year();
+    let years = (cfg.calendar.ticks / tpy) as usize;
+    let acc = &rec.accounts;
+    if acc.tick.is_empty() {
+        // Not recorded (a batch that keeps no accounts): unknown, not zero.
+        return vec![[f64::NAN; 3]; years];
+    }
+    let mut end = vec![[0.0f64; 3]; years];
+    for i in 0..acc.tick.len() {
+        let t = acc.tick[i];
+        if (t + 1) % tpy != 0 {
+            continue;
+        }
+        let k = match acc.account[i] {
+            Account::EastGov(_) => 0,
+            Account::EastOwners(_) => 1,
+            Account::Social(_) => 2,
+            _ => continue,
+        };
+        if let Some(row) = end.get_mut((t / tpy) as usize) {
+            row[k] += acc.balance[i];
+        }
+    }
+    let mut prev = [0.0; 3];
+    end.iter()
+        .map(|b| {
+            let spent = [prev[0] - b[0], prev[1] - b[1], prev[2] - b[2]];
+            prev = *b;
+            spent
+        })
+        .collect()
 }
 
 /// Per-year comparison of one measure between two scenarios run with common random

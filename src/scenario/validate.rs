@@ -5,8 +5,8 @@ use serde::Deserialize;
 use super::error::{suggest, ScenarioError};
 use super::source::Document;
 use crate::model::config::{
-    CentreParams, Channels, Config, DemographyParams, FirmParams, HouseholdParams, Link,
-    MarketParams, Phase, PhaseScales, Policy, PovertyParams, PricesParams, ProtectionParams,
+    CentreParams, Channels, Config, CostParams, DemographyParams, FirmParams, HouseholdParams,
+    Link, MarketParams, Phase, PhaseScales, Policy, PovertyParams, PricesParams, ProtectionParams,
     Region, Shock, ShockKind, Side, SocialParams,
 };
 use crate::model::schema;
@@ -85,6 +85,8 @@ struct RawScenario {
     centre: CentreParams,
     #[serde(default)]
     social: SocialParams,
+    #[serde(default)]
+    costs: CostParams,
     #[serde(default)]
     protection: ProtectionParams,
     #[serde(default)]
@@ -644,6 +646,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
     c.group("market", "market", &raw.market)?;
     c.group("centre", "centre", &raw.centre)?;
     c.group("social", "social", &raw.social)?;
+    c.group("costs", "costs", &raw.costs)?;
     c.group("protection", "protection", &raw.protection)?;
     c.group("demography", "demography", &raw.demography)?;
     if raw.demography.farm_exit_age < raw.demography.retirement_age {
@@ -688,6 +691,7 @@ pub fn build(mut doc: Document) -> Result<Loaded, ScenarioError> {
         market: raw.market,
         centre: raw.centre,
         social: raw.social,
+        costs: raw.costs,
         protection: raw.protection,
         demography: raw.demography,
         prices: raw.prices,

@@ -754,6 +754,12 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
                     capital,
                 );
                 world.flows.add(li, Channel::Investment, capital);
+                // Investment promotion: the mobilisation channel's price (ODD §7.7).
+                world.ledger.transfer(
+                    Account::EastGov(cfg.links[li].east),
+                    Account::Services,
+                    capital * cfg.costs.investment_promotion,
+                );
             }
             // Cooperative capital is already in the region's firm account (industry funds).
             world

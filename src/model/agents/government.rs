@@ -62,6 +62,12 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         rs.credibility = (rs.credibility + cfg.market.secondment_learning * per_1000).min(1.0);
         world.flows.add(li, Channel::TalentToWest, to_west);
         world.flows.add(li, Channel::TalentToEast, to_east);
+        // Salaries, allowances and hosting of the exchange, paid by the east (ODD §7.7).
+        world.ledger.transfer(
+            Account::EastGov(link.east),
+            Account::Services,
+            (to_west + to_east) * cfg.costs.talent,
+        );
     }
     // Normalise link shares within each western region (the region totals are the sums of
     // the links' contributions accumulated above).
