@@ -15,10 +15,11 @@ fn scenario(name: &str) -> String {
     format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-const SHIPPED: [&str; 5] = [
+const SHIPPED: [&str; 6] = [
     "baseline_no_pairing.toml",
     "one_way_aid.toml",
     "two_way_market.toml",
+    "two_way_budget_neutral.toml",
     "china_2021_pairings.toml",
     "zhejiang_mountain_sea.toml",
 ];

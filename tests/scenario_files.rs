@@ -27,10 +27,11 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-const SHIPPED: [&str; 5] = [
+const SHIPPED: [&str; 6] = [
     "baseline_no_pairing",
     "one_way_aid",
     "two_way_market",
+    "two_way_budget_neutral",
     "china_2021_pairings",
     "zhejiang_mountain_sea",
 ];

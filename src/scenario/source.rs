@@ -28,6 +28,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/two_way_market.toml"),
     ),
     (
+        "two_way_budget_neutral",
+        include_str!("../../scenarios/two_way_budget_neutral.toml"),
+    ),
+    (
         "china_2021_pairings",
         include_str!("../../scenarios/china_2021_pairings.toml"),
     ),
