@@ -112,3 +112,37 @@ fn a_pair_runs_through_compare() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(tmp.path().join("cmp/comparison.parquet").exists());
 }
+
+#[test]
+#[ignore = "a measurement for the notes: cargo test --release --test mechanism_files -- --ignored --nocapture"]
+fn every_pair_measured() {
+    #[path = "common/mod.rs"]
+    mod common;
+    let measures: [fn(&xiezuo::model::metrics::Measures) -> f64; 3] = [
+        |m| m.relapses_per_household,
+        |m| m.poverty_rate,
+        |m| m.registered_relapses / m.households,
+    ];
+    let load = |f: &str| {
+        xiezuo::scenario::load_file(&root().join("scenarios/mechanisms").join(f), &[])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config
+    };
+    for (m, _) in PAIRS {
+        let (off, on) = (
+            load(&format!("{m}_off.toml")),
+            load(&format!("{m}_on.toml")),
+        );
+        for (from, to) in [(2016, 2020), (2021, 2025)] {
+            let a = common::west_means(&off, from, to, &measures);
+            let b = common::west_means(&on, from, to, &measures);
+            let cells: Vec<String> = (0..measures.len())
+                .map(|k| {
+                    let (d, h) = common::paired(&a, &b, k);
+                    format!("{d:+.5} ± {h:.5}")
+                })
+                .collect();
+            eprintln!("| {m} | {from}–{to} | {} |", cells.join(" | "));
+        }
+    }
+}
