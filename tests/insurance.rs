@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{paired, small, west_means};
+use common::{paired, print_effects, small, west_means};
 use xiezuo::batch::replicate::run_one;
 use xiezuo::model::config::Config;
 use xiezuo::model::ledger::Account;
@@ -106,14 +106,12 @@ fn insurance_lowers_relapse_after_shocks() {
         ),
         2016,
     );
-    for (k, what) in ["relapses per household", "poverty rate", "insured share"]
-        .iter()
-        .enumerate()
-    {
-        let (d, h) = paired(&off, &on, k);
-        let (d0, h0) = paired(&off, &same, k);
-        eprintln!("{what}: on − off {d:+.5} ± {h:.5}; off − off {d0:+.5} ± {h0:.5}");
-    }
+    print_effects(
+        &["relapses per household", "poverty rate", "insured share"],
+        &off,
+        &on,
+        &same,
+    );
     let (d, h) = paired(&off, &on, 0);
     assert!(d + h < 0.0, "relapses per household, on − off: {d} ± {h}");
     let (d, h) = paired(&off, &on, 1);

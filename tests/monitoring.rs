@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{paired, small, west_means};
+use common::{paired, print_effects, small, west_means};
 use xiezuo::batch::replicate::run_one;
 use xiezuo::model::config::Config;
 
@@ -112,14 +112,12 @@ fn monitoring_moves_support_to_households_at_risk() {
         ),
         2016,
     );
-    for (k, what) in ["relapses per household", "poverty rate", "monitored share"]
-        .iter()
-        .enumerate()
-    {
-        let (d, h) = paired(&off, &on, k);
-        let (d0, h0) = paired(&off, &same, k);
-        eprintln!("{what}: on − off {d:+.5} ± {h:.5}; off − off {d0:+.5} ± {h0:.5}");
-    }
+    print_effects(
+        &["relapses per household", "poverty rate", "monitored share"],
+        &off,
+        &on,
+        &same,
+    );
     let (d, h) = paired(&off, &on, 2);
     assert!(d - h > 0.0, "monitoring identifies households: {d} ± {h}");
     // The expected direction (002, 003): support that reaches households near the line

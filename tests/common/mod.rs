@@ -65,3 +65,13 @@ pub fn paired(a: &[Vec<f64>], b: &[Vec<f64>], k: usize) -> (f64, f64) {
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y[k] - x[k]).collect();
     mean_ci(&d)
 }
+
+/// Prints, for each measure `names[k]`, the paired effect on − off and the off − off
+/// difference of a control arm (the mechanism's other keys varied with it switched off).
+pub fn print_effects(names: &[&str], off: &[Vec<f64>], on: &[Vec<f64>], same: &[Vec<f64>]) {
+    for (k, what) in names.iter().enumerate() {
+        let (d, h) = paired(off, on, k);
+        let (d0, h0) = paired(off, same, k);
+        eprintln!("{what}: on − off {d:+.5} ± {h:.5}; off − off {d0:+.5} ± {h0:.5}");
+    }
+}
