@@ -44,8 +44,11 @@ proptest! {
         detection in 0.0f64..1.0,
         premium in 0.0f64..300.0,
         assistance in 0.0f64..20000.0,
-        supervision in 0.0f64..0.1,
+        // Supervision (× 0.1) and the assessment's outcome weight, gaming and third-party
+        // evaluation, which moves money from the centre and shifts the allocation.
+        more in proptest::collection::vec(0.0f64..1.0, 4),
     ) {
+        let supervision = 0.1 * more[0];
         let total: f64 = shares.iter().sum::<f64>().max(1e-9);
         let s: Vec<f64> = shares.iter().map(|x| x / total).collect();
         // Make the shares sum to exactly 1 after formatting.
@@ -60,12 +63,16 @@ proptest! {
         o.push(format!("policy.dividend_share={dividend:?}"));
         o.push("policy.project_size=2.0e5".to_string());
         o.push(format!("link[0].channels.firm_mobilisation={mobilisation:?}"));
-        // Protection and supervision, which move money through the insurer, the treasury
-        // and services.
+        // Protection, supervision and the assessment, which move money through the insurer,
+        // the treasury, the centre and services.
         o.push(format!("protection.monitoring_detection={detection:?}"));
         o.push(format!("protection.insurance_premium={premium:?}"));
         o.push(format!("protection.assistance_cap={assistance:?}"));
         o.push(format!("policy.supervision={supervision:?}"));
+        o.push(format!("centre.outcome_weight={:?}", more[1]));
+        o.push(format!("centre.gaming={:?}", more[2]));
+        o.push(format!("centre.third_party={:?}", more[3]));
+        o.push("centre.relapse_tolerance=0.01".to_string());
         o.push(format!("run.seed={seed}"));
         let cfg = small(o);
         check_run(&cfg)?;

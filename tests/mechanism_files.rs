@@ -43,11 +43,13 @@ fn resolved(name: &str) -> BTreeMap<String, String> {
 }
 
 /// The pairs and the keys each may differ in (besides `name` and `description`).
-const PAIRS: [(&str, &[&str]); 7] = [
+const PAIRS: [(&str, &[&str]); 9] = [
     ("monitoring", &["protection.monitoring_detection"]),
     ("assistance", &["protection.assistance_cap"]),
     ("insurance", &["protection.insurance_premium"]),
     ("supervision", &["policy.supervision"]),
+    ("evaluation", &["centre.third_party"]),
+    ("outcome", &["centre.outcome_weight", "centre.reallocation"]),
     (
         "reserve",
         &["policy.allocation.transfers", "policy.allocation.reserve"],

@@ -605,6 +605,28 @@ pub struct CentreParams {
     pub accountability: f64,
     /// Annual drift of delivery toward `initial_delivery` when there is no assessment.
     pub drift: f64,
+    /// Weight of the outcome indicator (registered relapses per household of the western
+    /// partner) in a pair's score; the rest is the input indicator (reported delivery).
+    pub outcome_weight: f64,
+    /// Registered relapses per household a year at which the outcome score is 0.
+    pub relapse_tolerance: f64,
+    /// Most of its industry and infrastructure allocation a western government moves to
+    /// transfers and the reserve when its outcome score is 0.
+    pub reallocation: f64,
+    /// Where a western government moves the funds it reallocates.
+    pub protective_use: ProtectiveUse,
+    /// Share of its delivery gap an eastern government reports as delivered.
+    pub gaming: f64,
+    /// Share of inflated reports third-party evaluation detects (its intensity).
+    pub third_party: f64,
+}
+
+impl CentreParams {
+    /// The share of its undelivered inputs a pair reports as delivered after third-party
+    /// evaluation (ODD §7.3.5).
+    pub fn undetected_gaming(&self) -> f64 {
+        self.gaming * (1.0 - self.third_party)
+    }
 }
 
 impl Default for CentreParams {
@@ -614,8 +636,27 @@ impl Default for CentreParams {
             initial_delivery: d("centre.initial_delivery"),
             accountability: d("centre.accountability"),
             drift: d("centre.drift"),
+            outcome_weight: d("centre.outcome_weight"),
+            relapse_tolerance: d("centre.relapse_tolerance"),
+            reallocation: d("centre.reallocation"),
+            protective_use: ProtectiveUse::Reserve,
+            gaming: d("centre.gaming"),
+            third_party: d("centre.third_party"),
         }
     }
+}
+
+/// Where a western government moves the industry and infrastructure funds it reallocates
+/// after a poor outcome score (ODD §7.3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtectiveUse {
+    /// The anti-return risk reserve fund (003).
+    Reserve,
+    /// Transfers to eligible households.
+    Transfers,
+    /// Both, in proportion to their allocation shares (all to transfers if both are 0).
+    Both,
 }
 
 /// Social organisations.
@@ -638,9 +679,9 @@ impl Default for SocialParams {
     }
 }
 
-/// What the eastern government spends on channels that move no aid money of their own
-/// (ODD §7.7): their price in budget comparisons. Paid to services; they change no agent's
-/// decision.
+/// What governments spend on channels that move no aid money of their own (ODD §7.7): their
+/// price in budget comparisons. Paid to services by the eastern government (the centre for
+/// evaluation); they change no agent's decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostParams {
@@ -652,6 +693,8 @@ pub struct CostParams {
     pub talent: f64,
     /// Yuan per yuan of capital an eastern firm brings west.
     pub investment_promotion: f64,
+    /// Yuan a year a full third-party evaluation of one pair costs the centre.
+    pub evaluation: f64,
 }
 
 impl Default for CostParams {
@@ -661,6 +704,7 @@ impl Default for CostParams {
             market_access: d("costs.market_access"),
             talent: d("costs.talent"),
             investment_promotion: d("costs.investment_promotion"),
+            evaluation: d("costs.evaluation"),
         }
     }
 }

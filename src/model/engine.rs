@@ -80,6 +80,7 @@ pub fn step(
     household_phase(world, cfg, streams, Purpose::Households, t, &params);
     for rs in world.regions.iter_mut() {
         rs.relapses_cum += rs.acc.relapses;
+        rs.relapses_year += rs.acc.registered_relapses;
         rs.acc.relapses_cum = rs.relapses_cum;
     }
     if params.means_test {

@@ -252,6 +252,8 @@ pub const STEPS: &[&str] = &["month", "quarter", "year"];
 pub const SIDES: &[&str] = &["east", "west"];
 /// Allowed values of `protection.insurance_scope`.
 pub const INSURANCE_SCOPES: &[&str] = &["registered", "all"];
+/// Allowed values of `centre.protective_use`.
+pub const PROTECTIVE_USES: &[&str] = &["reserve", "transfers", "both"];
 /// Allowed shock kinds.
 pub const SHOCKS: &[&str] = &["pandemic", "price_collapse", "disaster"];
 
@@ -576,6 +578,19 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Delivery gap closed after each assessment"),
     share("centre.drift", 0.2, "per year")
         .doc("Drift of delivery toward `initial_delivery` without assessment"),
+    share("centre.outcome_weight", 0.0, "share of the score")
+        .doc("Weight of the outcome indicator (registered returns to poverty per household in the western partner) in each pair's annual score; the rest is the input indicator (reported delivery). 0: inputs only, the 2019 method; 002 proposes adding return to poverty"),
+    num("centre.relapse_tolerance", 0.05, "registered relapses per household per year")
+        .above(0.0, 1.0)
+        .doc("Relapses per household a year at which the outcome score is 0 (it falls linearly from 1 at none); stylised, uncalibrated"),
+    share("centre.reallocation", 0.5, "share of industry and infrastructure funds")
+        .doc("Most of its industry and infrastructure allocation a western government moves to protective uses in the next year when its outcome score is 0 (in proportion to `outcome_weight · (1 − score)`); stylised, uncalibrated"),
+    spec("centre.protective_use", Kind::Choice(PROTECTIVE_USES), Default::Text("reserve"), "where reallocated funds go")
+        .doc("`reserve`: the anti-return risk reserve fund (防返贫风险储备金, 003), the instrument of the consolidation period; `transfers`: transfers to eligible households; `both`: in proportion to their allocation shares"),
+    share("centre.gaming", 0.0, "share of the delivery gap")
+        .doc("Share of its undelivered inputs an eastern government reports as delivered (inflated input indicators, 001, 002); it lowers the pressure of the input indicator, not the inputs themselves"),
+    share("centre.third_party", 0.0, "share of gaming detected")
+        .doc("Intensity of third-party evaluation (第三方评估): the share of inflated reports it detects; it costs `costs.evaluation` × this per pair a year, paid by the centre"),
     num("social.mobilisation", 1.0, "multiplier")
         .range(0.0, 100.0)
         .doc("Multiplier on declared donations (platforms, volunteer matching)"),
@@ -591,6 +606,9 @@ pub const KEYS: &[KeySpec] = &[
         .doc("What one person-month of talent exchange (either direction) costs the eastern government: salary, allowances and hosting; about 180,000 yuan a year for a seconded cadre (an estimate)"),
     share("costs.investment_promotion", 0.01, "share of capital invested")
         .doc("What the eastern government spends to mobilise an eastern firm's investment in the west (investment promotion, 招商), per yuan of capital the firm brings; an estimate"),
+    num("costs.evaluation", 1.0e6, "yuan per pair per year at full intensity")
+        .range(0.0, 1e12)
+        .doc("What a full third-party evaluation of one pair costs the centre a year (survey teams, household checks); an estimate: provincial contracts for the evaluation of poverty exits ran to a few million yuan"),
     num("protection.dibao_ratio", 1.49, "× poverty line")
         .range(0.0, 10.0)
         .doc("Rural minimum livelihood guarantee (低保) standard; 0 switches it off. End-2020: 5,962 yuan (MCA) over the ≈4,000-yuan line in 2020 prices (NBS), BRIEF §7"),

@@ -35,6 +35,12 @@ pub struct RegionState {
     pub real_households: f64,
     /// Registered relapse events since tick 0 (real scale; the burn-in's are not counted).
     pub relapses_cum: f64,
+    /// Registered relapse events since the last assessment (real scale), the centre's
+    /// outcome indicator (ODD §7.3.5).
+    pub relapses_year: f64,
+    /// Share of its industry and infrastructure allocation the western government moves to
+    /// transfers and the reserve this year, set by the last assessment (ODD §7.3.5).
+    pub protective_shift: f64,
     /// Infrastructure index in \[0,1\].
     pub infrastructure: f64,
     /// Talent stock, person-months.

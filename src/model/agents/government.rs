@@ -8,13 +8,13 @@
 
 use rand::Rng;
 
-use crate::model::config::{Config, PhaseScales};
+use crate::model::config::{CentreParams, Config, PhaseScales, ProtectiveUse};
 use crate::model::firms::{FirmChange, FirmKind, MAX_FIRMS_PER_REGION, MAX_NEW_FIRMS_PER_TICK};
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
 use crate::model::rng::{Purpose, Streams};
 use crate::model::time::Tick;
-use crate::model::world::World;
+use crate::model::world::{RegionState, World};
 
 /// Eastern governments (and their societies) deliver this tick's inputs along every active
 /// link: fiscal aid, procurement budgets, labour demand, training places and talent.
@@ -101,8 +101,13 @@ fn share(x: f64, total: f64) -> f64 {
 pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
     let pol = &cfg.policy;
-    let [s_tr, s_post, s_ind, s_train, s_infra, s_res] = pol.allocation.shares();
+    let base = pol.allocation.shares();
     for ri in 0..world.regions.len() {
+        let [s_tr, s_post, s_ind, s_train, s_infra, s_res] = shifted(
+            base,
+            world.regions[ri].protective_shift,
+            cfg.centre.protective_use,
+        );
         let received: f64 = world
             .links
             .iter()
@@ -184,6 +189,32 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
     }
 }
 
+/// The allocation shares after a western government moves the share `shift` of its
+/// industry and infrastructure funds to its protective use (ODD §7.3.4).
+fn shifted(shares: [f64; 6], shift: f64, to: ProtectiveUse) -> [f64; 6] {
+    let [tr, post, ind, train, infra, res] = shares;
+    if shift <= 0.0 {
+        return shares;
+    }
+    let moved = shift * (ind + infra);
+    let (to_tr, to_res) = match to {
+        ProtectiveUse::Reserve => (0.0, moved),
+        ProtectiveUse::Transfers => (moved, 0.0),
+        ProtectiveUse::Both if tr + res > 0.0 => {
+            (moved * tr / (tr + res), moved * res / (tr + res))
+        }
+        ProtectiveUse::Both => (moved, 0.0),
+    };
+    [
+        tr + to_tr,
+        post,
+        ind * (1.0 - shift),
+        train,
+        infra * (1.0 - shift),
+        res + to_res,
+    ]
+}
+
 /// Social organisations of each eastern region donate to their western partners: a share
 /// for health services, the rest as cash help to households at risk (002, 000).
 pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick) {
@@ -212,20 +243,75 @@ pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: T
     }
 }
 
-/// Year end: the centre assesses each active pair on delivered inputs and holds it to
-/// account, closing part of the delivery gap; without assessment delivery drifts back.
+/// Year end: the centre scores each active pair on its indicators (reported delivery of
+/// inputs and, with `outcome_weight`, registered relapses in the western partner) and holds
+/// it to account, closing part of the score's gap; without assessment delivery drifts back.
+/// Third-party evaluation (paid by the centre) detects part of the inflated reports; the
+/// western governments' outcome scores set next year's shift of their allocation toward
+/// transfers and the reserve (ODD §7.3.5).
 pub fn centre_assess(world: &mut World, cfg: &Config, t: Tick) {
     let c = &cfg.centre;
+    let gamed = c.undetected_gaming();
+    let mut evaluated = 0.0;
     for (li, link) in cfg.links.iter().enumerate() {
         if !link.active(t) {
             continue;
         }
+        let outcome = outcome_score(&world.regions[link.west], c);
         let ls = &mut world.links[li];
         if c.assessment {
-            ls.delivery += c.accountability * (1.0 - ls.delivery);
+            let reported = ls.delivery + gamed * (1.0 - ls.delivery);
+            let score = (1.0 - c.outcome_weight) * reported + c.outcome_weight * outcome;
+            ls.delivery += c.accountability * (1.0 - score);
+            evaluated += 1.0;
         } else {
             ls.delivery += c.drift * (c.initial_delivery - ls.delivery);
         }
         ls.delivery = ls.delivery.clamp(0.0, 1.0);
+    }
+    world.ledger.transfer(
+        Account::Centre,
+        Account::Services,
+        evaluated * c.third_party * cfg.costs.evaluation,
+    );
+    for rs in world.regions.iter_mut() {
+        rs.protective_shift = if c.assessment {
+            c.reallocation * c.outcome_weight * (1.0 - outcome_score(rs, c))
+        } else {
+            0.0
+        };
+        rs.relapses_year = 0.0;
+    }
+}
+
+/// The outcome indicator's score of a region: 1 without registered relapses since the
+/// last assessment, falling linearly to 0 at `relapse_tolerance` per household.
+fn outcome_score(rs: &RegionState, c: &CentreParams) -> f64 {
+    let per_household = rs.relapses_year / rs.real_households.max(1e-9);
+    (1.0 - per_household / c.relapse_tolerance).max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shifted;
+    use crate::model::config::ProtectiveUse;
+
+    #[test]
+    fn a_shift_moves_industry_and_infrastructure_to_transfers_and_reserve() {
+        let base = [0.2, 0.1, 0.4, 0.1, 0.1, 0.1];
+        assert_eq!(shifted(base, 0.0, ProtectiveUse::Both), base);
+        let s = shifted(base, 0.5, ProtectiveUse::Both);
+        assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((s[2] - 0.2).abs() < 1e-12 && (s[4] - 0.05).abs() < 1e-12);
+        // 0.25 moved, two thirds to transfers (0.2 of 0.3) and a third to the reserve.
+        assert!((s[0] - (0.2 + 0.25 * 2.0 / 3.0)).abs() < 1e-12);
+        assert!((s[5] - (0.1 + 0.25 / 3.0)).abs() < 1e-12);
+        let none = shifted([0.0, 0.5, 0.5, 0.0, 0.0, 0.0], 1.0, ProtectiveUse::Both);
+        assert_eq!(none, [0.5, 0.5, 0.0, 0.0, 0.0, 0.0]);
+        let r = shifted(base, 0.5, ProtectiveUse::Reserve);
+        assert_eq!(r[0], 0.2);
+        assert!((r[5] - 0.35).abs() < 1e-12);
+        let t = shifted(base, 0.5, ProtectiveUse::Transfers);
+        assert!((t[0] - 0.45).abs() < 1e-12 && t[5] == 0.1);
     }
 }
