@@ -46,7 +46,8 @@ proptest! {
         assistance in 0.0f64..20000.0,
         // Supervision (× 0.1) and the assessment's outcome weight, gaming and third-party
         // evaluation, which moves money from the centre and shifts the allocation.
-        more in proptest::collection::vec(0.0f64..1.0, 4),
+        // Then project mismatch, joint research (on above 0.5) and coordination (× 10 m).
+        more in proptest::collection::vec(0.0f64..1.0, 6),
     ) {
         let supervision = 0.1 * more[0];
         let total: f64 = shares.iter().sum::<f64>().max(1e-9);
@@ -73,6 +74,9 @@ proptest! {
         o.push(format!("centre.gaming={:?}", more[2]));
         o.push(format!("centre.third_party={:?}", more[3]));
         o.push("centre.relapse_tolerance=0.01".to_string());
+        o.push(format!("policy.project_mismatch={:?}", more[4]));
+        o.push(format!("policy.joint_research={}", more[4] > 0.5));
+        o.push(format!("costs.coordination={:?}", 1e7 * more[5]));
         o.push(format!("run.seed={seed}"));
         let cfg = small(o);
         check_run(&cfg)?;

@@ -43,12 +43,13 @@ fn resolved(name: &str) -> BTreeMap<String, String> {
 }
 
 /// The pairs and the keys each may differ in (besides `name` and `description`).
-const PAIRS: [(&str, &[&str]); 9] = [
+const PAIRS: [(&str, &[&str]); 10] = [
     ("monitoring", &["protection.monitoring_detection"]),
     ("assistance", &["protection.assistance_cap"]),
     ("insurance", &["protection.insurance_premium"]),
     ("supervision", &["policy.supervision"]),
     ("evaluation", &["centre.third_party"]),
+    ("matching", &["policy.joint_research"]),
     ("outcome", &["centre.outcome_weight", "centre.reallocation"]),
     (
         "reserve",

@@ -374,8 +374,16 @@ pub struct Policy {
     pub infrastructure_cost: f64,
     /// Size of one collective industry project, yuan (real scale).
     pub project_size: f64,
-    /// Probability that a collective project fails at launch (mismatch with local needs).
+    /// Probability that a collective project fails at launch (aborted, whatever its fit).
     pub project_failure: f64,
+    /// Productivity a launched project loses at worst for lack of knowledge of local needs.
+    pub project_mismatch: f64,
+    /// Whether eastern governments run joint research with their partners.
+    pub joint_research: bool,
+    /// Knowledge of local needs research gains a year with one partner (share of the gap).
+    pub research_learning: f64,
+    /// Yearly loss of a link's knowledge of local needs.
+    pub knowledge_decay: f64,
     /// Benefit linkage: guaranteed annual return on collective capital paid to villagers.
     pub guaranteed_return: f64,
     /// Benefit linkage: share of project profits paid to member villagers as dividends.
@@ -413,6 +421,10 @@ impl Default for Policy {
             infrastructure_cost: d("policy.infrastructure_cost"),
             project_size: d("policy.project_size"),
             project_failure: d("policy.project_failure"),
+            project_mismatch: d("policy.project_mismatch"),
+            joint_research: schema::default_bool("policy.joint_research"),
+            research_learning: d("policy.research_learning"),
+            knowledge_decay: d("policy.knowledge_decay"),
             guaranteed_return: d("policy.guaranteed_return"),
             dividend_share: d("policy.dividend_share"),
             guarantee_pool: d("policy.guarantee_pool"),
@@ -693,6 +705,10 @@ pub struct CostParams {
     pub talent: f64,
     /// Yuan per yuan of capital an eastern firm brings west.
     pub investment_promotion: f64,
+    /// Yuan a year of fixed cost per active link, taken out of its delivered fiscal aid.
+    pub coordination: f64,
+    /// Yuan a year an eastern government's joint research costs.
+    pub joint_research: f64,
     /// Yuan a year a full third-party evaluation of one pair costs the centre.
     pub evaluation: f64,
 }
@@ -704,6 +720,8 @@ impl Default for CostParams {
             market_access: d("costs.market_access"),
             talent: d("costs.talent"),
             investment_promotion: d("costs.investment_promotion"),
+            coordination: d("costs.coordination"),
+            joint_research: d("costs.joint_research"),
             evaluation: d("costs.evaluation"),
         }
     }

@@ -460,7 +460,15 @@ pub const KEYS: &[KeySpec] = &[
         .range(1e4, MAX_MONEY)
         .doc("Size of one collective industry project"),
     share("policy.project_failure", 0.15, "probability")
-        .doc("Probability that a collective project fails at launch"),
+        .doc("Probability that a collective project fails at launch (aborted, 烂尾), whatever its fit"),
+    share("policy.project_mismatch", 0.0, "share of productivity")
+        .doc("Project–need matching (000): a launched collective project's productivity is `1 − project_mismatch · (1 − knowledge) · U`, U uniform, where knowledge is what its region's partners know of local needs; badly matched projects make losses and close, and their capital is lost. 0 switches matching off (every project has productivity 1)"),
+    spec("policy.joint_research", Kind::Bool, Default::Bool(false), "bool")
+        .doc("Whether eastern governments run joint research and communication with their partners (联合调研, joint meetings, cadre exchange; 000): it builds each link's knowledge of local needs, at `costs.joint_research` per eastern region a year, shared among its partners"),
+    share("policy.research_learning", 0.5, "share of the knowledge gap per year")
+        .doc("Knowledge of local needs an eastern government's research gains a year with one partner; with `n` active partners each link gains `1/n` of it (effort spread over criss-cross pairings, 001); stylised, uncalibrated"),
+    share("policy.knowledge_decay", 0.1, "per year, compounded per tick")
+        .doc("Loss of a link's knowledge of local needs (cadres rotate, needs change); a new link starts with none, so re-pairing loses it; stylised, uncalibrated"),
     share("policy.guaranteed_return", 0.0, "per year, on initial capital")
         .doc("Benefit linkage: guaranteed return on collective capital paid to members"),
     share("policy.dividend_share", 0.0, "share of profit above the guarantee")
@@ -606,6 +614,12 @@ pub const KEYS: &[KeySpec] = &[
         .doc("What one person-month of talent exchange (either direction) costs the eastern government: salary, allowances and hosting; about 180,000 yuan a year for a seconded cadre (an estimate)"),
     share("costs.investment_promotion", 0.01, "share of capital invested")
         .doc("What the eastern government spends to mobilise an eastern firm's investment in the west (investment promotion, 招商), per yuan of capital the firm brings; an estimate"),
+    num("costs.coordination", 0.0, "yuan per link per year")
+        .range(0.0, 1e12)
+        .doc("Fixed cost of running one pairing link's aid programme (liaison office, joint meetings, reporting), taken out of the link's delivered fiscal aid before it reaches the western government; more links for the same aid cost more (001). 0: not priced (the default, so that shipped single-link comparisons are unchanged); the pairing scenarios use 2 m yuan, an estimate"),
+    num("costs.joint_research", 1.0e6, "yuan per eastern region per year")
+        .range(0.0, 1e12)
+        .doc("What an eastern government's joint research with its partners costs a year when `policy.joint_research` is on (survey teams, joint meetings, cadre visits); an estimate"),
     num("costs.evaluation", 1.0e6, "yuan per pair per year at full intensity")
         .range(0.0, 1e12)
         .doc("What a full third-party evaluation of one pair costs the centre a year (survey teams, household checks); an estimate: provincial contracts for the evaluation of poverty exits ran to a few million yuan"),

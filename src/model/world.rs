@@ -49,6 +49,11 @@ pub struct RegionState {
     pub talent_index: f64,
     /// Credibility of promised incentives in \[0,1\].
     pub credibility: f64,
+    /// Active links of the region this tick (its partners), counted by `east_deliver`.
+    pub partners: u32,
+    /// Knowledge of local needs behind this tick's projects: the fiscal-aid-weighted mean of
+    /// its active links' knowledge (ODD §7.3.2).
+    pub knowledge: f64,
     /// Pending collective industry funds not yet launched as a project.
     pub project_pipeline: f64,
     /// Dividends owed to member households, paid next tick.
@@ -160,6 +165,9 @@ pub struct LinkState {
     pub market_share: f64,
     /// Share of the west region's procurement coming from this link.
     pub procurement_share: f64,
+    /// The partners' knowledge of the western region's needs in \[0,1\] (ODD §7.3.2):
+    /// built by joint research, lost with time and with the link.
+    pub knowledge: f64,
 }
 
 /// The whole state of a run.

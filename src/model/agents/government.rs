@@ -8,7 +8,7 @@
 
 use rand::Rng;
 
-use crate::model::config::{CentreParams, Config, PhaseScales, ProtectiveUse};
+use crate::model::config::{CentreParams, Config, PhaseScales, ProtectiveUse, Side};
 use crate::model::firms::{FirmChange, FirmKind, MAX_FIRMS_PER_REGION, MAX_NEW_FIRMS_PER_TICK};
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
@@ -20,12 +20,19 @@ use crate::model::world::{RegionState, World};
 /// link: fiscal aid, procurement budgets, labour demand, training places and talent.
 pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Tick) {
     let tpy = cfg.calendar.ticks_per_year() as f64;
+    let pol = &cfg.policy;
     for rs in world.regions.iter_mut() {
         rs.coop_labour_demand = 0.0;
         rs.procurement_budget = 0.0;
         rs.east_training_places = 0.0;
         rs.market_reach = 0.0;
+        rs.partners = 0;
     }
+    for link in cfg.links.iter().filter(|l| l.active(t)) {
+        world.regions[link.east].partners += 1;
+        world.regions[link.west].partners += 1;
+    }
+    let keep = (1.0 - pol.knowledge_decay).powf(1.0 / tpy);
     for (li, link) in cfg.links.iter().enumerate() {
         let ls = &mut world.links[li];
         ls.fiscal_aid = 0.0;
@@ -38,7 +45,21 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         let c = &link.channels;
         let d = ls.delivery;
         let w = link.west;
-        let aid = c.fiscal_aid * scales.fiscal_aid * d / tpy;
+        // Knowledge of the partner's needs: joint research (its eastern government's effort
+        // shared among its partners) closes part of the gap; it decays (ODD §7.3.2).
+        if pol.joint_research {
+            let n = world.regions[link.east].partners.max(1) as f64;
+            let gain = 1.0 - (1.0 - pol.research_learning / n).powf(1.0 / tpy);
+            ls.knowledge += gain * (1.0 - ls.knowledge);
+        }
+        ls.knowledge *= keep;
+        // The link's fixed coordination cost comes out of its delivered aid.
+        let committed = c.fiscal_aid * scales.fiscal_aid * d / tpy;
+        let overhead = (cfg.costs.coordination / tpy).min(committed);
+        world
+            .ledger
+            .transfer(Account::EastGov(link.east), Account::Services, overhead);
+        let aid = committed - overhead;
         ls.fiscal_aid = aid;
         world
             .ledger
@@ -77,6 +98,29 @@ pub fn east_deliver(world: &mut World, cfg: &Config, scales: &PhaseScales, t: Ti
         ls.labour_share = share(ls.labour_share, rs.coop_labour_demand);
         ls.market_share = share(ls.market_share, rs.market_reach);
         ls.procurement_share = share(ls.procurement_share, rs.procurement_budget);
+    }
+    // Joint research is paid by each eastern government with partners; each western
+    // region's knowledge is the aid-weighted mean of its active links' (kept from the last
+    // tick with aid when none arrives).
+    for ri in 0..world.regions.len() {
+        let rs = &world.regions[ri];
+        if pol.joint_research && rs.partners > 0 && cfg.regions[ri].side == Side::East {
+            world.ledger.transfer(
+                Account::EastGov(ri),
+                Account::Services,
+                cfg.costs.joint_research / tpy,
+            );
+        }
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for (l, ls) in cfg.links.iter().zip(&world.links) {
+            if l.west == ri && ls.fiscal_aid > 0.0 {
+                sum += ls.fiscal_aid * ls.knowledge;
+                weight += ls.fiscal_aid;
+            }
+        }
+        if weight > 0.0 {
+            world.regions[ri].knowledge = sum / weight;
+        }
     }
     for (ri, rs) in world.regions.iter_mut().enumerate() {
         let digital = cfg.regions[ri].digital_access;
@@ -174,6 +218,14 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
                         pol.project_size,
                     );
                 } else {
+                    // Project–need matching (000): a project chosen with little knowledge
+                    // of local needs may fit badly and produce less (ODD §7.3.4).
+                    let productivity = if pol.project_mismatch > 0.0 {
+                        let u: f64 = rng.random();
+                        1.0 - pol.project_mismatch * (1.0 - rs.knowledge) * u
+                    } else {
+                        1.0
+                    };
                     world.pending.push(FirmChange::Enter {
                         region: ri as u16,
                         link: u32::MAX,
@@ -181,7 +233,7 @@ pub fn west_allocate(world: &mut World, cfg: &Config, streams: &Streams, t: Tick
                         capital: pol.project_size * (1.0 - pol.guarantee_pool),
                         pool: pol.project_size * pol.guarantee_pool,
                         expected_return: cfg.firms.hurdle_return,
-                        productivity: 1.0,
+                        productivity,
                     });
                 }
             }
