@@ -46,8 +46,9 @@ proptest! {
         assistance in 0.0f64..20000.0,
         // Supervision (× 0.1) and the assessment's outcome weight, gaming and third-party
         // evaluation, which moves money from the centre and shifts the allocation.
-        // Then project mismatch, joint research (on above 0.5) and coordination (× 10 m).
-        more in proptest::collection::vec(0.0f64..1.0, 6),
+        // Then project mismatch, joint research (on above 0.5) and coordination (× 10 m);
+        // the social platform share and its targeting (shocked above 0.5).
+        more in proptest::collection::vec(0.0f64..1.0, 7),
     ) {
         let supervision = 0.1 * more[0];
         let total: f64 = shares.iter().sum::<f64>().max(1e-9);
@@ -77,6 +78,8 @@ proptest! {
         o.push(format!("policy.project_mismatch={:?}", more[4]));
         o.push(format!("policy.joint_research={}", more[4] > 0.5));
         o.push(format!("costs.coordination={:?}", 1e7 * more[5]));
+        o.push(format!("social.platform={:?}", more[6]));
+        o.push(format!("social.targeting={}", if more[6] > 0.5 { "shocked" } else { "at_risk" }));
         o.push(format!("run.seed={seed}"));
         let cfg = small(o);
         check_run(&cfg)?;

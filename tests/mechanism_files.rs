@@ -43,7 +43,7 @@ fn resolved(name: &str) -> BTreeMap<String, String> {
 }
 
 /// The pairs and the keys each may differ in (besides `name` and `description`).
-const PAIRS: [(&str, &[&str]); 10] = [
+const PAIRS: [(&str, &[&str]); 11] = [
     ("monitoring", &["protection.monitoring_detection"]),
     ("assistance", &["protection.assistance_cap"]),
     ("insurance", &["protection.insurance_premium"]),
@@ -56,6 +56,7 @@ const PAIRS: [(&str, &[&str]); 10] = [
         &["policy.allocation.transfers", "policy.allocation.reserve"],
     ),
     ("social", &["social.mobilisation"]),
+    ("relief", &["social.targeting"]),
     (
         "training",
         &[

@@ -223,6 +223,8 @@ pub struct BlockAcc {
     pub medical_claims: f64,
     /// Σ shortfalls below the line of shocked households (claims on the reserve).
     pub reserve_claims: f64,
+    /// Σ shares of the tick households were hit by illness or a disaster (`shocked`).
+    pub shocked: f64,
     /// Households covered by the anti-return insurance this tick.
     pub insured: f64,
     /// Persons in them (the premium's base).
@@ -290,7 +292,7 @@ impl BlockAcc {
             exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
             registered_relapses, monitored, identified, removed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
-            reserve_claims, insured, insured_persons, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            reserve_claims, shocked, insured, insured_persons, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
             elders, placed_stock, placed_tenure, away_age, local_age, local_skill);
@@ -307,7 +309,7 @@ impl BlockAcc {
             exited_start, never_poor_start, exits, relapses, relapses_cum, entries, ever_exited, ever_relapsed,
             registered_relapses, monitored, identified, removed,
             vulnerable, vuln_sum, income, income_ylny, medical, medical_covered, medical_claims,
-            reserve_claims, insured, insured_persons, local, migrants, posts, seekers_se, post_seekers, train_eligible,
+            reserve_claims, shocked, insured, insured_persons, local, migrants, posts, seekers_se, post_seekers, train_eligible,
             placed, migrated, returned, trained, farm_value, skill, effort, savings,
             eligible_next, at_risk_next, members_next, dibao_recipients, contributions,
             elders, placed_stock, placed_tenure, away_age, local_age, local_skill);

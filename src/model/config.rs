@@ -678,8 +678,22 @@ pub struct SocialParams {
     /// Mobilisation multiplier on declared donations (platforms, volunteer matching).
     pub mobilisation: f64,
     /// Share of donations spent on health services (reduces medical costs); the rest is cash
-    /// help to households at risk.
+    /// help.
     pub health_share: f64,
+    /// Who gets the cash help.
+    pub targeting: SocialTargeting,
+    /// Share of declared donations platforms keep flowing when a phase scales them down.
+    pub platform: f64,
+}
+
+/// Who gets the social organisations' cash help (ODD §7.4 step 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialTargeting {
+    /// Households poor or vulnerable at the start of the tick, an equal amount each.
+    AtRisk,
+    /// Households hit by illness or a disaster this tick, in proportion to the shock.
+    Shocked,
 }
 
 impl Default for SocialParams {
@@ -687,6 +701,8 @@ impl Default for SocialParams {
         SocialParams {
             mobilisation: d("social.mobilisation"),
             health_share: d("social.health_share"),
+            targeting: SocialTargeting::AtRisk,
+            platform: d("social.platform"),
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::model::accum::BlockAcc;
 use crate::model::agents::demography::{self, Tally};
 use crate::model::agents::household::{self, Rates, StepParams};
 use crate::model::agents::{firm, government};
-use crate::model::config::{Config, InsuranceScope, ShockKind, Side};
+use crate::model::config::{Config, InsuranceScope, ShockKind, Side, SocialTargeting};
 use crate::model::firms::FirmKind;
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
@@ -328,6 +328,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         ins_cap: cfg.protection.insurance_cap as f32,
         ins_all: cfg.protection.insurance_scope == InsuranceScope::All,
         assist_cap: (cfg.protection.assistance_cap / tpy as f64) as f32,
+        social_shocked: cfg.social.targeting == SocialTargeting::Shocked,
     }
 }
 
@@ -468,7 +469,11 @@ fn set_rates(world: &mut World, cfg: &Config) {
             p_post_loss: frac((a.posts - rs.post_capacity).max(0.0), a.posts),
             p_train: frac(training_places, a.train_eligible),
             transfer: per_hh(rs.transfer_budget, a.eligible_next),
-            social_cash: per_hh(rs.social_cash_budget, a.at_risk_next),
+            social_cash: if cfg.social.targeting == SocialTargeting::Shocked {
+                per_hh(rs.social_cash_budget, a.shocked)
+            } else {
+                per_hh(rs.social_cash_budget, a.at_risk_next)
+            },
             // Cover what the health fund can pay of last tick's claims; with no claims last
             // tick, full cover if the fund has money (any excess is paid by the treasury).
             health_cover: if a.medical_claims > 0.0 {

@@ -254,6 +254,8 @@ pub const SIDES: &[&str] = &["east", "west"];
 pub const INSURANCE_SCOPES: &[&str] = &["registered", "all"];
 /// Allowed values of `centre.protective_use`.
 pub const PROTECTIVE_USES: &[&str] = &["reserve", "transfers", "both"];
+/// Allowed values of `social.targeting`.
+pub const SOCIAL_TARGETS: &[&str] = &["at_risk", "shocked"];
 /// Allowed shock kinds.
 pub const SHOCKS: &[&str] = &["pandemic", "price_collapse", "disaster"];
 
@@ -603,7 +605,11 @@ pub const KEYS: &[KeySpec] = &[
         .range(0.0, 100.0)
         .doc("Multiplier on declared donations (platforms, volunteer matching)"),
     share("social.health_share", 0.5, "share of donations")
-        .doc("Spent on health services; the rest is cash help to households at risk"),
+        .doc("Spent on health services; the rest is cash help (to households at risk or to shocked households, `targeting`)"),
+    spec("social.targeting", Kind::Choice(SOCIAL_TARGETS), Default::Text("at_risk"), "who gets cash help")
+        .doc("`at_risk`: households poor or vulnerable at the start of the tick, an equal amount each (status-targeted); `shocked`: households hit by illness or a disaster this tick, in proportion to the share of the tick they are hit (emergency relief, 救急难), at most the poverty line's income for that share, whatever their status"),
+    share("social.platform", 0.0, "share of donations kept outside aid phases")
+        .doc("Volunteer-matching and donation platforms (002, 000) keep this share of the declared donations flowing when a phase scales `social` down: the donations are `declared · mobilisation · (s + platform · (1 − s))` with `s` the phase's social scale; 0: donations follow the aid phases"),
     num("costs.placement", 1500.0, "yuan per worker placed")
         .range(0.0, MAX_WAGE)
         .doc("What the eastern government spends to place one western worker through labour cooperation (job fairs, transport and job-stabilisation subsidies, 稳岗补贴); an estimate, so that the labour channel has a price in budget comparisons"),

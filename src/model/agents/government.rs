@@ -280,7 +280,9 @@ pub fn social_donate(world: &mut World, cfg: &Config, scales: &PhaseScales, t: T
         if !link.active(t) {
             continue;
         }
-        let amount = link.channels.social_donations * scales.social * cfg.social.mobilisation / tpy;
+        // Platforms keep the share `platform` of declared giving outside aid phases.
+        let s = scales.social + cfg.social.platform * (1.0 - scales.social);
+        let amount = link.channels.social_donations * s * cfg.social.mobilisation / tpy;
         world.ledger.transfer(
             Account::Social(link.east),
             Account::SocialPool(link.west),

@@ -247,6 +247,8 @@ pub struct StepParams {
     pub ins_all: bool,
     /// Temporary assistance to identified households: most paid per tick (0: none).
     pub assist_cap: f32,
+    /// Whether social cash help goes to shocked households (else to those at risk).
+    pub social_shocked: bool,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -721,7 +723,16 @@ fn tick_income(
     let remit = moves.away_skill * r.remittance;
     let transfer = if start.eligible { r.transfer } else { 0.0 };
     let dividend = if start.member { r.dividend } else { 0.0 };
-    let social = if start.at_risk { r.social_cash } else { 0.0 };
+    // Social cash help: status-targeted, or emergency relief in proportion to the shock, at
+    // most the line's income for the shocked share of the tick (ODD §7.4 step 16).
+    let social = if p.social_shocked {
+        acc.shocked += shocks.shocked as f64;
+        shocks.shocked * r.social_cash.min(p.line * h.size as f32 / p.tpy as f32)
+    } else if start.at_risk {
+        r.social_cash
+    } else {
+        0.0
+    };
     let dibao = h.dibao * h.size as f32 / p.tpy as f32;
     let pension = h.elders as f32 * p.pension;
     let farm_subsidy = p.farm_subsidy;
@@ -1133,6 +1144,7 @@ mod tests {
             ins_cap: 0.0,
             ins_all: false,
             assist_cap: 0.0,
+            social_shocked: false,
         }
     }
 
