@@ -47,8 +47,8 @@ proptest! {
         // Supervision (× 0.1) and the assessment's outcome weight, gaming and third-party
         // evaluation, which moves money from the centre and shifts the allocation.
         // Then project mismatch, joint research (on above 0.5) and coordination (× 10 m);
-        // the social platform share and its targeting (shocked above 0.5).
-        more in proptest::collection::vec(0.0f64..1.0, 7),
+        // the social platform share and its targeting (shocked above 0.5); agglomeration.
+        more in proptest::collection::vec(0.0f64..1.0, 8),
     ) {
         let supervision = 0.1 * more[0];
         let total: f64 = shares.iter().sum::<f64>().max(1e-9);
@@ -79,6 +79,7 @@ proptest! {
         o.push(format!("policy.joint_research={}", more[4] > 0.5));
         o.push(format!("costs.coordination={:?}", 1e7 * more[5]));
         o.push(format!("social.platform={:?}", more[6]));
+        o.push(format!("firms.agglomeration={:?}", more[7]));
         o.push(format!("social.targeting={}", if more[6] > 0.5 { "shocked" } else { "at_risk" }));
         o.push(format!("run.seed={seed}"));
         let cfg = small(o);

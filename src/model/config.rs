@@ -224,6 +224,8 @@ pub struct PhaseScales {
     pub talent: f64,
     /// Multiplies `firm_mobilisation`.
     pub firms: f64,
+    /// Multiplies the promised incentives to eastern plants.
+    pub incentives: f64,
 }
 
 impl Default for PhaseScales {
@@ -237,6 +239,7 @@ impl Default for PhaseScales {
             training: d("phase.scales.training"),
             talent: d("phase.scales.talent"),
             firms: d("phase.scales.firms"),
+            incentives: d("phase.scales.incentives"),
         }
     }
 }
@@ -534,6 +537,21 @@ pub struct FirmParams {
     /// How far below the hurdle the realised returns of a link's plants may sit before
     /// the partner government can no longer persuade mobilised candidates (ODD §7.6.2).
     pub mobilisation_tolerance: f64,
+    /// Productivity gain of a link's plants when their enclave park is full.
+    pub agglomeration: f64,
+    /// Plants in a park that give half the agglomeration gain.
+    pub agglomeration_half: f64,
+}
+
+impl FirmParams {
+    /// The productivity multiplier of a plant in a park of `plants` plants (ODD §7.6.3).
+    pub fn agglomeration_factor(&self, plants: f64) -> f64 {
+        if self.agglomeration > 0.0 {
+            1.0 + self.agglomeration * plants / (plants + self.agglomeration_half)
+        } else {
+            1.0
+        }
+    }
 }
 
 impl Default for FirmParams {
@@ -554,6 +572,8 @@ impl Default for FirmParams {
             productivity_shock: d("firms.productivity_shock"),
             incumbent_weight: d("firms.incumbent_weight"),
             mobilisation_tolerance: d("firms.mobilisation_tolerance"),
+            agglomeration: d("firms.agglomeration"),
+            agglomeration_half: d("firms.agglomeration_half"),
         }
     }
 }

@@ -91,7 +91,7 @@ pub fn step(
     settle_households(world, cfg, t);
 
     // 9. Firms produce, pay, share profits and decide exits.
-    firm::produce(world, cfg);
+    firm::produce(world, cfg, &phase);
 
     // 10. Year end: the centre's assessment.
     if cfg.calendar.is_year_end(t) {

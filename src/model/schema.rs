@@ -398,6 +398,7 @@ pub const KEYS: &[KeySpec] = &[
     scale("phase.scales.training", "Multiplies `training_places`"),
     scale("phase.scales.talent", "Multiplies both talent channels"),
     scale("phase.scales.firms", "Multiplies `firm_mobilisation`"),
+    scale("phase.scales.incentives", "Multiplies `policy.promised_incentive` (tax, land and finance incentives to eastern plants; a policy cliff can cut them, 004)"),
     spec("shock.kind", Kind::Choice(SHOCKS), Default::Required, "kind")
         .doc("Pandemic (migrants return, demand falls), price collapse, or disaster"),
     spec("shock.start", Kind::Date, Default::Required, "`YYYY-MM`")
@@ -543,6 +544,12 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Firm productivity from infrastructure"),
     share("firms.export_share", 0.5, "share of output")
         .doc("Share of firm output sold in eastern markets"),
+    num("firms.agglomeration", 0.0, "productivity gain of a full park")
+        .range(0.0, 10.0)
+        .doc("The eastern plants a link brings share one enclave park (飞地园区, 004): each plant's productivity is multiplied by `1 + agglomeration · n/(n + agglomeration_half)`, `n` the link's plants (suppliers, shared services and a labour pool). 0 switches it off (stylised, uncalibrated)"),
+    num("firms.agglomeration_half", 5.0, "plants")
+        .above(0.0, 1e6)
+        .doc("Plants in a link's park that give half the agglomeration gain"),
     share("firms.productivity_persistence", 0.885, "per year")
         .doc("Persistence ρ of eastern plants' log productivity, AR(1): ρ = 0.885, σ = 0.15 for plants (Cooper & Haltiwanger 2006, US manufacturing; uncalibrated for China)"),
     num("firms.productivity_shock", 0.15, "log sd per year")

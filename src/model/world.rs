@@ -165,6 +165,9 @@ pub struct LinkState {
     pub market_share: f64,
     /// Share of the west region's procurement coming from this link.
     pub procurement_share: f64,
+    /// Eastern plants of this link (its enclave park's tenants), counted at each tick
+    /// boundary (ODD §7.6.5).
+    pub plants: u32,
     /// The partners' knowledge of the western region's needs in \[0,1\] (ODD §7.3.2):
     /// built by joint research, lost with time and with the link.
     pub knowledge: f64,

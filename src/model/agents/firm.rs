@@ -86,7 +86,7 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
         let w = link.west;
         // What a plant of its own would earn in the markets it sells into, with its own
         // capacity added, blended with what the link's plants actually earn (ODD §7.6.2).
-        let own = expected_return(world, cfg, w, link.east);
+        let own = expected_return(world, cfg, w, link.east, li, scales.incentives);
         let incumbents = incumbent_return(world, cfg, li);
         let expected = blend_expectation(own, incumbents, fp.incumbent_weight);
         let gap = expected - fp.hurdle_return;
@@ -400,7 +400,14 @@ pub fn mandate_persuades(incumbents: Option<f64>, fp: &crate::model::config::Fir
 /// The return an eastern firm from region `e` expects from a new plant of its own in region
 /// `r`, from its own market calculation: the regional market and its home region's orders
 /// cleared with its own capacity and the plants already queued this tick added (ODD §7.6.2).
-pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
+pub fn expected_return(
+    world: &World,
+    cfg: &Config,
+    r: usize,
+    e: usize,
+    li: usize,
+    incentives: f64,
+) -> f64 {
     let rs = &world.regions[r];
     let fp = &cfg.firms;
     let p = &cfg.regions[r];
@@ -435,9 +442,11 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
         ue,
         pe,
     };
+    // The plant joins its link's park: its plants and itself (ODD §7.6.2).
+    let park = fp.agglomeration_factor(world.links[li].plants as f64 + 1.0);
     let r = return_rate(
         fill * sales.sold(m),
-        region_productivity(world, cfg, r) * sales.price_factor(m),
+        region_productivity(world, cfg, r) * park * sales.price_factor(m),
         p.labour_productivity,
         fp.export_share,
         effective_transport(world, cfg, r),
@@ -445,7 +454,7 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
         growth * p.wage * skill,
         job_capital(world, cfg, r),
         fp.depreciation,
-        cfg.policy.promised_incentive * rs.credibility,
+        cfg.policy.promised_incentive * incentives * rs.credibility,
     );
     if r > 0.0 {
         r * (1.0 - linkage)
@@ -457,7 +466,7 @@ pub fn expected_return(world: &World, cfg: &Config, r: usize, e: usize) -> f64 {
 /// After the household phase: firms produce with the workers they actually employ, pay
 /// wages, receive incentives actually delivered, share profits under benefit linkage
 /// (003), repatriate the rest east, and decide whether to leave (queued).
-pub fn produce(world: &mut World, cfg: &Config) {
+pub fn produce(world: &mut World, cfg: &Config, scales: &PhaseScales) {
     let fp = &cfg.firms;
     let pol = &cfg.policy;
     let tpy = cfg.calendar.ticks_per_year() as f64;
@@ -502,14 +511,21 @@ pub fn produce(world: &mut World, cfg: &Config) {
         // Output at base prices is proportional to the labour employed; sales are valued at
         // the region's price for the market part (ODD §7.6.6). Idle capital still depreciates.
         let gross_va = wages * lp * region_productivity(world, cfg, r);
+        // Eastern plants share their link's enclave park (ODD §7.6.3).
+        let park = if kind == FirmKind::East {
+            fp.agglomeration_factor(world.links[world.firms.link[i] as usize].plants as f64)
+        } else {
+            1.0
+        };
         let va = gross_va
             * world.firms.productivity[i]
+            * park
             * sales.price_factor(market_part(kind, cfg))
             * (1.0 - fp.export_share * transport)
             * (1.0 - 0.5 * pandemic);
         let depreciation = fp.depreciation * k / tpy;
         let incentive = if kind == FirmKind::East {
-            pol.promised_incentive * credibility * k / tpy
+            pol.promised_incentive * scales.incentives * credibility * k / tpy
         } else {
             0.0
         };
@@ -775,6 +791,15 @@ pub fn apply_changes(world: &mut World, cfg: &Config) {
     }
     for &r in &world.firms.region {
         world.regions[r as usize].firm_count += 1;
+    }
+    // Each link's enclave park: its eastern plants (ODD §7.6.5).
+    for ls in world.links.iter_mut() {
+        ls.plants = 0;
+    }
+    for (kind, &link) in world.firms.kind.iter().zip(&world.firms.link) {
+        if *kind == FirmKind::East {
+            world.links[link as usize].plants += 1;
+        }
     }
 }
 
