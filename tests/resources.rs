@@ -1,7 +1,8 @@
 //! Resources by source (issue 10 item 11; ODD §7.8 yearly summary): the yuan the eastern
 //! governments, eastern firms' owners and donors put in each year are the falls of their
 //! external accounts, and the `[costs]` prices of the channels that move no aid money of
-//! their own show up in the eastern public total, and nowhere else.
+//! their own show up in the eastern public total, and nowhere else; outcomes per yuan
+//! divide sustained exits by the resources mobilised so far.
 
 use xiezuo::batch::replicate::run_one;
 use xiezuo::model::config::Config;
@@ -59,6 +60,24 @@ fn sources_are_the_flows_and_costs_are_priced_channels() {
         );
         let given = flow(&free, &c, Channel::Donations, y);
         assert!((r.donations - given).abs() <= 1e-6 * given.max(1.0));
+    }
+    // Outcome per yuan: sustained exits (western, at the year end) per 100 m yuan mobilised
+    // since the start.
+    let tpy = c.calendar.ticks_per_year();
+    let m = &free.recorder.metrics;
+    let mut spent = 0.0;
+    for (y, r) in rows.iter().enumerate() {
+        spent += r.resources;
+        let i = (0..m.tick.len())
+            .find(|&i| m.region[i] == "WEST" && m.tick[i] == (y as u32 + 1) * tpy - 1)
+            .unwrap();
+        let sustained = m.m[i].ever_exited - m.m[i].ever_relapsed;
+        let want = sustained / spent * 1e8;
+        assert!(
+            (r.sustained_exits_per_100m - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{y}: {} vs {want}",
+            r.sustained_exits_per_100m
+        );
     }
     // Priced: the same run (the prices change no agent's state) costs the east the talent
     // exchanged (200 person-months a year at 15,000 yuan while aid lasts) and 1% of the

@@ -38,10 +38,14 @@ pub struct YearRow {
     pub donations: f64,
     /// `east_public + east_private + donations`: what the pairing mobilised in the year.
     pub resources: f64,
+    /// Outcome per yuan: western households that have exited and never relapsed by the
+    /// year end (real scale) per 100 m yuan of resources mobilised since the start (NaN when
+    /// none were, or when the accounts were not recorded).
+    pub sustained_exits_per_100m: f64,
 }
 
 /// Names of the [`YearRow`] measures, in order.
-pub const YEAR_MEASURES: [&str; 11] = [
+pub const YEAR_MEASURES: [&str; 12] = [
     "poverty_rate",
     "relapse_rate",
     "relapses_per_household",
@@ -53,11 +57,12 @@ pub const YEAR_MEASURES: [&str; 11] = [
     "east_private",
     "donations",
     "resources",
+    "sustained_exits_per_100m",
 ];
 
 impl YearRow {
     /// The measures in [`YEAR_MEASURES`] order.
-    pub fn values(&self) -> [f64; 11] {
+    pub fn values(&self) -> [f64; 12] {
         [
             self.poverty_rate,
             self.relapse_rate,
@@ -70,6 +75,7 @@ impl YearRow {
             self.east_private,
             self.donations,
             self.resources,
+            self.sustained_exits_per_100m,
         ]
     }
 }
@@ -81,6 +87,7 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
     let mut out = Vec::new();
     let years = cfg.calendar.ticks / tpy;
     let sources = sources_by_year(cfg, rec);
+    let mut cumulative = 0.0;
     for y in 0..years {
         let first = y * tpy;
         let last = first + tpy - 1;
@@ -108,6 +115,7 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
         }
         if let Some(e) = end {
             let [east_public, east_private, donations] = sources[y as usize];
+            cumulative += east_public + east_private + donations;
             out.push(YearRow {
                 year: cfg.calendar.date(last).year,
                 poverty_rate: e.poverty_rate,
@@ -130,6 +138,11 @@ pub fn yearly(cfg: &Config, rec: &TableRecorder) -> Vec<YearRow> {
                 east_private,
                 donations,
                 resources: east_public + east_private + donations,
+                sustained_exits_per_100m: if cumulative > 0.0 {
+                    (e.ever_exited - e.ever_relapsed) / cumulative * 1e8
+                } else {
+                    f64::NAN
+                },
             });
         }
     }
