@@ -794,7 +794,9 @@ fn tick_income(
     if start.monitored && p.assist_cap > 0.0 {
         let gap = line_year - (start.rest + net);
         if gap > 0.0 {
-            assist = gap.min(p.assist_cap);
+            // Rounded up by 1e−5 of the line so that the year's f32 slots, summed again in
+            // step 23, do not fall a few ulps short of the line the grant reached.
+            assist = (gap + 1e-5 * line_year).min(p.assist_cap);
             net += assist;
         }
     }
