@@ -213,6 +213,33 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         doc: Option<PathBuf>,
     },
+    /// Reproduce the papers' claims (claims/*.toml): each claim's paired comparison with a
+    /// verdict (Holm across its measures), the same with its mechanism switched off, and
+    /// whether it holds by construction.
+    Claims {
+        /// Claim identifiers (e.g. C1 C8); none = every claim of --dir.
+        ids: Vec<String>,
+        /// Folder of claim files.
+        #[arg(long, default_value = "claims")]
+        dir: PathBuf,
+        /// Replicates per arm (default: each claim's `replicates`, or `quick_replicates`
+        /// with --quick).
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Each claim's quick replicate count (for CI).
+        #[arg(long)]
+        quick: bool,
+        /// Also write claims.md and claims.csv here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite --out if it holds other files.
+        #[arg(long)]
+        force: bool,
+        /// Also write the generated catalogue page (e.g. docs/CLAIMS.md) with the claim
+        /// files' fingerprint.
+        #[arg(long, value_name = "FILE")]
+        doc: Option<PathBuf>,
+    },
     /// Chart one measure over time with 95% bands across replicates.
     Plot {
         /// A run, comparison or merged batch directory.
@@ -478,6 +505,23 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             resume,
             doc,
         } => calibrate_command(&file, &out, resume, doc.as_deref()),
+        Command::Claims {
+            ids,
+            dir,
+            replicates,
+            quick,
+            out,
+            force,
+            doc,
+        } => claims_command(
+            &ids,
+            &dir,
+            replicates,
+            quick,
+            out.as_deref(),
+            force,
+            doc.as_deref(),
+        ),
         Command::Plot {
             dir,
             metric,
@@ -716,6 +760,105 @@ fn year_table(rows: &[YearRow]) -> String {
 /// Runs `n` replicates of A and of B with common random numbers (replicate `i` of both
 /// uses seed `i` of one list derived from `master`), writes every replicate's tables, the
 /// comparison (paired and Welch intervals of B − A), the manifest and the report.
+fn claims_command(
+    ids: &[String],
+    dir: &Path,
+    replicates: Option<u32>,
+    quick: bool,
+    out: Option<&Path>,
+    force: bool,
+    doc: Option<&Path>,
+) -> Result<(), CliError> {
+    use crate::batch::claims;
+    if doc.is_some() && !ids.is_empty() {
+        return Err(CliError::Usage(
+            "--doc writes the whole catalogue: give no claim identifiers with it".into(),
+        ));
+    }
+    if let Some(n) = replicates {
+        if !(2..=claims::MAX_REPLICATES).contains(&n) {
+            return Err(CliError::Usage(format!(
+                "--replicates must be between 2 and {}, got {n}",
+                claims::MAX_REPLICATES
+            )));
+        }
+    }
+    let all = claims::load_dir(dir)?;
+    for id in ids {
+        if !all.iter().any(|c| &c.id == id) {
+            let known: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+            return Err(CliError::Usage(format!(
+                "no claim `{id}` in {}; known: {}",
+                dir.display(),
+                known.join(", ")
+            )));
+        }
+    }
+    if let Some(o) = out {
+        output::check_out_dir(o, force)?;
+    }
+    let chosen: Vec<&claims::Claim> = all
+        .iter()
+        .filter(|c| ids.is_empty() || ids.contains(&c.id))
+        .collect();
+    let start = Instant::now();
+    let mut results = Vec::new();
+    for (i, c) in chosen.iter().enumerate() {
+        let r = claims::run(c, replicates, quick);
+        let off = match (&r.ablated, r.isolates()) {
+            (None, _) => String::new(),
+            (Some(a), Some(false)) => format!(
+                "; mechanism off: {} (does not isolate it)",
+                a.verdict.as_str()
+            ),
+            (Some(a), _) => format!("; mechanism off: {}", a.verdict.as_str()),
+        };
+        println!(
+            "[{}/{}] {}: {}{off}; by construction: {} ({} replicates, {:.1} s)",
+            i + 1,
+            chosen.len(),
+            r.id,
+            r.full.verdict.as_str(),
+            r.construction.0,
+            r.replicates,
+            r.seconds
+        );
+        results.push(r);
+    }
+    let md = claims::markdown(&results);
+    println!("\n{md}");
+    println!(
+        "{} claims in {:.1} s",
+        results.len(),
+        start.elapsed().as_secs_f64()
+    );
+    if let Some(o) = out {
+        output::prepare_dir(o, force)?;
+        output::write_text(o, "claims.md", &md)?;
+        output::write_text(o, "claims.csv", &claims::csv(&results))?;
+        println!("wrote {}/claims.md and claims.csv", o.display());
+    }
+    if let Some(d) = doc {
+        let mut command = String::from("xiezuo claims");
+        if quick {
+            command.push_str(" --quick");
+        }
+        if let Some(n) = replicates {
+            command.push_str(&format!(" --replicates {n}"));
+        }
+        command.push_str(&format!(" --doc {}", d.display()));
+        let text = claims::page(&all, &results, &command, start.elapsed().as_secs_f64());
+        let name = d
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| CliError::Usage(format!("--doc {}: not a file name", d.display())))?;
+        let parent = d.parent().filter(|p| !p.as_os_str().is_empty());
+        output::write_text(parent.unwrap_or(Path::new(".")), name, &text)?;
+        println!("wrote {}", d.display());
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compare_command(
     a: &Loaded,

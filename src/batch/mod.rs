@@ -4,6 +4,7 @@
 //! the calibration of a scenario to official figures ([`calibrate`]).
 
 pub mod calibrate;
+pub mod claims;
 pub mod experiment;
 pub mod keep;
 pub mod replicate;

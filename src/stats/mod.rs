@@ -5,6 +5,7 @@
 pub mod abc;
 pub mod sensitivity;
 pub mod survival;
+pub mod testing;
 
 /// Mean, and half-width of a 95% confidence interval (Student t) of `xs`.
 pub fn mean_ci(xs: &[f64]) -> (f64, f64) {

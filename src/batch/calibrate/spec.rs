@@ -230,8 +230,12 @@ fn d_prior() -> String {
     "uniform".into()
 }
 
-/// Reads a TOML file into `T`, naming the file, line and key of any error.
-fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ExperimentError> {
+/// Reads a TOML file into `T`, naming the file, line and key of any error (shared by the
+/// calibration, targets and claim files).
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, ExperimentError> {
     let value: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| ExperimentError::File {

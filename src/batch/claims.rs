@@ -1,0 +1,862 @@
+//! The claims catalogue: one TOML file per claim of the papers (`claims/`), each comparing two
+//! arms with common random numbers on several measures, with a verdict (Holm across the
+//! claim's measures), the same comparison with the claim's mechanism switched off (the
+//! ablation) and the claim's own label of what holds by construction.
+//!
+//! A claim file reads as follows (every key is checked at load; errors name the file, line
+//! and key):
+//!
+//! ```toml
+//! id = "C7"
+//! statement = "Higher social participation lowers return-to-poverty under shocks"
+//! sources = ["002_22c6ac024ef827cc.txt", "000_5b91215dcf67bf5e.txt"]
+//! construction = "no"          # no | partly | yes
+//! construction_note = "…"      # why
+//! rule = "all"                 # all | any | primary: how the measures' verdicts combine
+//! replicates = 20
+//! quick_replicates = 5
+//!
+//! [a]                          # arm A (the reference)
+//! scenario = "builtin:one_way_aid"
+//! set = ["social.mobilisation=1"]
+//! [b]                          # arm B (the claim says how B differs from A)
+//! scenario = "builtin:one_way_aid"
+//! set = ["social.mobilisation=4"]
+//! [both]
+//! set = ["region.Upland.households=5000", …]   # applied to both arms
+//!
+//! [[measure]]
+//! measure = "relapses_per_household"   # a column of `table` (default metrics)
+//! region = "WEST"                      # default WEST
+//! aggregate = "year_sum"               # year_end | year_sum | year_mean (default year_end)
+//! from = 2021                          # years, inclusive; the measure is the mean over them
+//! to = 2025
+//! expect = "lower"                     # B − A: lower | higher
+//!
+//! [ablation]                   # the mechanism switched off: in both arms (set), or in one
+//! set = ["social.targeting=at_risk"]   # (set_a, set_b)
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Deserialize;
+
+use crate::batch::calibrate::spec::{measures, parse, AGGREGATES, TARGET_TABLES};
+use crate::batch::calibrate::summary::evaluate;
+use crate::batch::calibrate::Target;
+use crate::batch::experiment::{line_of, ExperimentError};
+use crate::batch::replicate::{replicates_seeded, RunResult};
+use crate::model::config::Config;
+use crate::model::rng::Streams;
+use crate::scenario::{self, Loaded};
+use crate::stats::mean_ci;
+use crate::stats::testing::{holm, paired_p};
+
+/// Significance level of a claim's measures after Holm's adjustment.
+pub const ALPHA: f64 = 0.05;
+/// Most replicates a claim may ask for.
+pub const MAX_REPLICATES: u32 = 10_000;
+
+/// What the comparison says about a measure or a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Significant (after Holm) in the expected direction.
+    Supported,
+    /// Significant in the opposite direction.
+    Contradicted,
+    /// Neither.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// Lower-case name for tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::Contradicted => "contradicted",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// How a claim's measures combine into its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Supported if every measure is; contradicted if any is.
+    All,
+    /// Supported if some measure is and none is contradicted; contradicted if some is and
+    /// none is supported.
+    Any,
+    /// The first measure decides; the others are reported.
+    Primary,
+}
+
+/// The direction of `B − A` the claim expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// B lower than A.
+    Lower,
+    /// B higher than A.
+    Higher,
+}
+
+/// One measure a claim is judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimMeasure {
+    /// What is read from a run (its `year` is replaced by each year of the window).
+    pub target: Target,
+    /// First year of the window.
+    pub from: i32,
+    /// Last year of the window.
+    pub to: i32,
+    /// Expected sign of `B − A`.
+    pub expect: Expect,
+}
+
+impl ClaimMeasure {
+    /// Label for tables: measure, scope and window.
+    pub fn label(&self) -> String {
+        format!(
+            "{} ({}, {}, {}–{})",
+            self.target.measure, self.target.region, self.target.aggregate, self.from, self.to
+        )
+    }
+
+    /// The measure in one run: the mean over the window's years of the target's value.
+    pub fn value(&self, cfg: &Config, run: &RunResult) -> f64 {
+        let mut t = self.target.clone();
+        let mut sum = 0.0;
+        for y in self.from..=self.to {
+            t.year = y;
+            sum += evaluate(cfg, &run.recorder, &t);
+        }
+        sum / (self.to - self.from + 1) as f64
+    }
+}
+
+/// A claim file, validated.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// Identifier (`C1` …).
+    pub id: String,
+    /// The claim as the papers make it.
+    pub statement: String,
+    /// Source papers by file name.
+    pub sources: Vec<String>,
+    /// Whether the effect follows mechanically from an input: `no`, `partly` or `yes`.
+    pub construction: String,
+    /// Why.
+    pub construction_note: String,
+    /// How measures combine.
+    pub rule: Rule,
+    /// Replicates per arm.
+    pub replicates: u32,
+    /// Replicates per arm in quick mode.
+    pub quick_replicates: u32,
+    /// Arm A, loaded with its and the common overrides.
+    pub a: Loaded,
+    /// Arm B.
+    pub b: Loaded,
+    /// Arms A and B with the ablation's overrides added (None without an ablation).
+    pub ablated: Option<(Loaded, Loaded)>,
+    /// The ablation's overrides (the mechanism switched off; `A: `/`B: ` mark one arm's).
+    pub ablation: Vec<String>,
+    /// The measures.
+    pub measures: Vec<ClaimMeasure>,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Its text.
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClaim {
+    id: String,
+    statement: String,
+    #[serde(default)]
+    sources: Vec<String>,
+    construction: String,
+    #[serde(default)]
+    construction_note: String,
+    #[serde(default = "d_rule")]
+    rule: String,
+    #[serde(default = "d_reps")]
+    replicates: u32,
+    #[serde(default = "d_quick")]
+    quick_replicates: u32,
+    a: RawArm,
+    b: RawArm,
+    #[serde(default)]
+    both: RawSet,
+    measure: Vec<RawMeasure>,
+    #[serde(default)]
+    ablation: Option<RawAblation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAblation {
+    #[serde(default)]
+    set: Vec<String>,
+    #[serde(default)]
+    set_a: Vec<String>,
+    #[serde(default)]
+    set_b: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArm {
+    scenario: String,
+    #[serde(default)]
+    set: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSet {
+    #[serde(default)]
+    set: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeasure {
+    measure: String,
+    #[serde(default = "d_table")]
+    table: String,
+    #[serde(default = "d_region")]
+    region: String,
+    #[serde(default = "d_aggregate")]
+    aggregate: String,
+    from: i32,
+    to: i32,
+    expect: String,
+}
+
+fn d_rule() -> String {
+    "all".into()
+}
+fn d_reps() -> u32 {
+    20
+}
+fn d_quick() -> u32 {
+    5
+}
+fn d_table() -> String {
+    "metrics".into()
+}
+fn d_region() -> String {
+    "WEST".into()
+}
+fn d_aggregate() -> String {
+    "year_end".into()
+}
+
+/// Allowed values of `construction`.
+pub const CONSTRUCTION: [&str; 3] = ["no", "partly", "yes"];
+/// Allowed values of `rule`.
+pub const RULES: [&str; 3] = ["all", "any", "primary"];
+
+impl Claim {
+    /// Reads and validates a claim file: its keys, its arms' scenarios (relative paths are
+    /// relative to the file) with their overrides, and its measures against the scenarios.
+    pub fn load(path: &Path) -> Result<Claim, ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::File {
+            file: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_str(path, &text)
+    }
+
+    /// [`load`](Self::load) from text; `path` labels errors and anchors relative scenarios.
+    pub fn from_str(path: &Path, text: &str) -> Result<Claim, ExperimentError> {
+        let file = path.display().to_string();
+        let raw: RawClaim = parse(&file, text)?;
+        let invalid = |key: &str, message: String| ExperimentError::Invalid {
+            file: file.clone(),
+            line: line_of(text, key),
+            key: key.to_string(),
+            message,
+        };
+        if raw.id.is_empty()
+            || !raw
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid(
+                "id",
+                format!("`{}`: letters, digits and _ only", raw.id),
+            ));
+        }
+        if !CONSTRUCTION.contains(&raw.construction.as_str()) {
+            return Err(invalid(
+                "construction",
+                format!(
+                    "`{}`; allowed: {}",
+                    raw.construction,
+                    CONSTRUCTION.join(", ")
+                ),
+            ));
+        }
+        let rule = match raw.rule.as_str() {
+            "all" => Rule::All,
+            "any" => Rule::Any,
+            "primary" => Rule::Primary,
+            other => {
+                return Err(invalid(
+                    "rule",
+                    format!("`{other}`; allowed: {}", RULES.join(", ")),
+                ))
+            }
+        };
+        for (key, n) in [
+            ("replicates", raw.replicates),
+            ("quick_replicates", raw.quick_replicates),
+        ] {
+            if !(2..=MAX_REPLICATES).contains(&n) {
+                return Err(invalid(
+                    key,
+                    format!("{n}; allowed: 2 to {MAX_REPLICATES} (a paired interval needs two)"),
+                ));
+            }
+        }
+        if raw.measure.is_empty() {
+            return Err(invalid("measure", "list at least one [[measure]]".into()));
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let load = |key: &str, arm: &RawArm, extra: &[String]| -> Result<Loaded, ExperimentError> {
+            let mut set = raw.both.set.clone();
+            set.extend(arm.set.iter().cloned());
+            set.extend(extra.iter().cloned());
+            let spec = if arm.scenario.starts_with("builtin:") {
+                PathBuf::from(&arm.scenario)
+            } else {
+                dir.join(&arm.scenario)
+            };
+            scenario::load(&spec, &set).map_err(|e| invalid(key, e.to_string()))
+        };
+        let a = load("a.scenario", &raw.a, &[])?;
+        let b = load("b.scenario", &raw.b, &[])?;
+        let ab = raw.ablation.unwrap_or_default();
+        let mut ablation = ab.set.clone();
+        ablation.extend(ab.set_a.iter().map(|s| format!("A: {s}")));
+        ablation.extend(ab.set_b.iter().map(|s| format!("B: {s}")));
+        let ablated = if ablation.is_empty() {
+            None
+        } else {
+            let with = |only: &[String]| -> Vec<String> {
+                let mut v = ab.set.clone();
+                v.extend(only.iter().cloned());
+                v
+            };
+            Some((
+                load("ablation", &raw.a, &with(&ab.set_a))?,
+                load("ablation", &raw.b, &with(&ab.set_b))?,
+            ))
+        };
+        let mut ms = Vec::new();
+        for (i, m) in raw.measure.into_iter().enumerate() {
+            let k = |f: &str| format!("measure[{i}].{f}");
+            if !TARGET_TABLES.contains(&m.table.as_str()) {
+                return Err(invalid(
+                    &k("table"),
+                    format!("`{}`; allowed: {}", m.table, TARGET_TABLES.join(", ")),
+                ));
+            }
+            let allowed = measures(&a.config, &m.table);
+            if !allowed.contains(&m.measure) {
+                return Err(invalid(
+                    &k("measure"),
+                    format!(
+                        "`{}` is not a measure of the `{}` table; allowed: {}",
+                        m.measure,
+                        m.table,
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            let mut scopes: Vec<String> = vec!["WEST".into(), "EAST".into(), "ALL".into()];
+            scopes.extend(a.config.regions.iter().map(|r| r.name.clone()));
+            if !scopes.contains(&m.region) {
+                return Err(invalid(
+                    &k("region"),
+                    format!("`{}`; allowed: {}", m.region, scopes.join(", ")),
+                ));
+            }
+            if !AGGREGATES.contains(&m.aggregate.as_str()) {
+                return Err(invalid(
+                    &k("aggregate"),
+                    format!("`{}`; allowed: {}", m.aggregate, AGGREGATES.join(", ")),
+                ));
+            }
+            let expect = match m.expect.as_str() {
+                "lower" => Expect::Lower,
+                "higher" => Expect::Higher,
+                other => {
+                    return Err(invalid(
+                        &k("expect"),
+                        format!("`{other}`; allowed: lower, higher (the sign of B − A)"),
+                    ))
+                }
+            };
+            for l in [&a, &b] {
+                let cal = &l.config.calendar;
+                let first = cal.date(0).year;
+                let last = cal.date(cal.ticks.saturating_sub(1)).year;
+                if m.from > m.to || m.from < first || m.to > last {
+                    return Err(invalid(
+                        &k("from"),
+                        format!(
+                            "window {}–{} is not inside `{}`'s years {first}–{last}",
+                            m.from, m.to, l.config.name
+                        ),
+                    ));
+                }
+            }
+            ms.push(ClaimMeasure {
+                target: Target {
+                    name: format!("{}_{i}", raw.id),
+                    table: m.table,
+                    measure: m.measure,
+                    region: m.region,
+                    year: m.from,
+                    aggregate: m.aggregate,
+                    scale: 1.0,
+                    value: 0.0,
+                    sigma: 1.0,
+                    justification: String::new(),
+                    source: String::new(),
+                    holdout: false,
+                },
+                from: m.from,
+                to: m.to,
+                expect,
+            });
+        }
+        Ok(Claim {
+            id: raw.id,
+            statement: raw.statement,
+            sources: raw.sources,
+            construction: raw.construction,
+            construction_note: raw.construction_note,
+            rule,
+            replicates: raw.replicates,
+            quick_replicates: raw.quick_replicates,
+            a,
+            b,
+            ablated,
+            ablation,
+            measures: ms,
+            file: path.to_path_buf(),
+            text: text.to_string(),
+        })
+    }
+}
+
+/// Every `*.toml` claim file of `dir`, ordered by identifier (C2 before C10).
+pub fn load_dir(dir: &Path) -> Result<Vec<Claim>, ExperimentError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ExperimentError::File {
+        file: dir.display().to_string(),
+        message: format!(
+            "cannot read the claims folder: {e} (run from the repository, or give --dir)"
+        ),
+    })?;
+    let files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    let mut claims = files
+        .iter()
+        .map(|f| Claim::load(f))
+        .collect::<Result<Vec<Claim>, _>>()?;
+    // C2 before C10: by the identifier's letters, then its number.
+    claims.sort_by_key(|c| {
+        let digits: String = c.id.chars().filter(|ch| ch.is_ascii_digit()).collect();
+        let letters: String = c.id.chars().filter(|ch| !ch.is_ascii_digit()).collect();
+        (
+            letters,
+            digits.parse::<u64>().unwrap_or(u64::MAX),
+            c.id.clone(),
+        )
+    });
+    Ok(claims)
+}
+
+/// The fingerprint of a set of claims: FNV-1a of their files' texts in identifier order
+/// (with the package version), recorded in `docs/CLAIMS.md` and checked by a test.
+pub fn fingerprint(claims: &[Claim]) -> String {
+    let mut bytes = env!("CARGO_PKG_VERSION").as_bytes().to_vec();
+    for c in claims {
+        bytes.push(0x1f);
+        bytes.extend_from_slice(c.text.as_bytes());
+    }
+    format!("{:016x}", crate::batch::experiment::fnv1a(&bytes))
+}
+
+/// The fingerprint a claims page records (`fingerprint: `…``), if any.
+pub fn recorded_fingerprint(page: &str) -> Option<String> {
+    let f = page.find("fingerprint: `")?;
+    let v = &page[f + "fingerprint: `".len()..];
+    Some(v[..v.find('`')?].to_string())
+}
+
+/// The generated page `docs/CLAIMS.md`: what the command is, how to read it, the claim
+/// files' fingerprint, then [`markdown`].
+pub fn page(claims: &[Claim], results: &[ClaimResult], command: &str, seconds: f64) -> String {
+    format!(
+        "# The claims catalogue\n\n\
+         Generated by `{command}` ({:.0} s on the machine that ran it); do not edit by hand. \
+         Claim files: `claims/*.toml` (fingerprint: `{}`, xiezuo {}); a test fails when they \
+         change and this page was not regenerated.\n\n\
+         Each claim compares two arms with common random numbers (replicate `i` of both arms \
+         has the same seed) on the measures its file names, each the mean over a window of \
+         years of the western side. A measure is **supported** when the paired difference \
+         B − A has the claimed sign and its two-sided p-value, Holm-adjusted across the \
+         claim's measures, is below {ALPHA}; **contradicted** when significant the other \
+         way; else **inconclusive**. The claim's `rule` combines them (`all`, `any` or \
+         `primary`). *With the mechanism off* is the same comparison with the claim's \
+         ablation overrides: a claim still supported there does not isolate the mechanism \
+         it names. *By construction* is the claim file's own label (`no`, `partly`, `yes`) \
+         of how much of the effect follows mechanically from an input, explained under \
+         each claim.\n\n{}",
+        seconds,
+        fingerprint(claims),
+        env!("CARGO_PKG_VERSION"),
+        markdown(results)
+    )
+}
+
+/// One measure's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureResult {
+    /// The measure's label.
+    pub label: String,
+    /// Expected direction.
+    pub expect: Expect,
+    /// Mean of A and of B.
+    pub mean_a: f64,
+    /// Mean of B.
+    pub mean_b: f64,
+    /// Mean of the paired differences B − A.
+    pub diff: f64,
+    /// Half-width of their 95% interval.
+    pub ci95: f64,
+    /// Two-sided p-value (paired t).
+    pub p: f64,
+    /// Holm-adjusted across the claim's measures.
+    pub p_holm: f64,
+    /// The measure's verdict.
+    pub verdict: Verdict,
+}
+
+/// One comparison (full, or ablated): its measures and combined verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Per measure.
+    pub measures: Vec<MeasureResult>,
+    /// Combined.
+    pub verdict: Verdict,
+}
+
+/// A claim's result.
+#[derive(Debug, Clone)]
+pub struct ClaimResult {
+    /// Identifier.
+    pub id: String,
+    /// Statement.
+    pub statement: String,
+    /// `no`, `partly` or `yes`, and why.
+    pub construction: (String, String),
+    /// Replicates per arm.
+    pub replicates: u32,
+    /// The comparison.
+    pub full: Comparison,
+    /// With the mechanism switched off.
+    pub ablated: Option<Comparison>,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+impl ClaimResult {
+    /// Whether the comparison isolates the mechanism: false when the claim is still
+    /// supported with its mechanism switched off; None without an ablation or support.
+    pub fn isolates(&self) -> Option<bool> {
+        let ab = self.ablated.as_ref()?;
+        if self.full.verdict != Verdict::Supported {
+            return None;
+        }
+        Some(ab.verdict != Verdict::Supported)
+    }
+}
+
+/// One measure judged: the mean paired difference, its 95% half-width, its p-value before
+/// and after Holm's adjustment, and its verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judged {
+    /// Mean of B − A.
+    pub diff: f64,
+    /// Half-width of its 95% interval.
+    pub ci95: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+    /// Holm-adjusted.
+    pub p_holm: f64,
+    /// Verdict.
+    pub verdict: Verdict,
+}
+
+/// The verdict of each measure from its paired differences, with Holm across them, and
+/// the claim's verdict by `rule`.
+pub fn judge(diffs: &[Vec<f64>], expect: &[Expect], rule: Rule) -> (Vec<Judged>, Verdict) {
+    let ps: Vec<f64> = diffs.iter().map(|d| paired_p(d)).collect();
+    let adj = holm(&ps);
+    let per: Vec<Judged> = diffs
+        .iter()
+        .zip(expect)
+        .enumerate()
+        .map(|(k, (d, e))| {
+            let (mean, ci) = mean_ci(d);
+            let v = if adj[k].is_nan() || adj[k] >= ALPHA || mean == 0.0 {
+                Verdict::Inconclusive
+            } else if (mean < 0.0) == (*e == Expect::Lower) {
+                Verdict::Supported
+            } else {
+                Verdict::Contradicted
+            };
+            Judged {
+                diff: mean,
+                ci95: ci,
+                p: ps[k],
+                p_holm: adj[k],
+                verdict: v,
+            }
+        })
+        .collect();
+    let count = |v: Verdict| per.iter().filter(|x| x.verdict == v).count();
+    let (sup, con) = (count(Verdict::Supported), count(Verdict::Contradicted));
+    let verdict = match rule {
+        Rule::Primary => per
+            .first()
+            .map(|x| x.verdict)
+            .unwrap_or(Verdict::Inconclusive),
+        Rule::All if sup == per.len() => Verdict::Supported,
+        Rule::All if con > 0 => Verdict::Contradicted,
+        Rule::Any if sup > 0 && con == 0 => Verdict::Supported,
+        Rule::Any if con > 0 && sup == 0 => Verdict::Contradicted,
+        _ => Verdict::Inconclusive,
+    };
+    (per, verdict)
+}
+
+fn compare_arms(claim: &Claim, a: &Loaded, b: &Loaded, n: u32) -> Comparison {
+    // Common random numbers: one seed list, from A's run seed.
+    let streams = Streams::new(a.config.seed);
+    let seeds: Vec<u64> = (0..n).map(|i| streams.replicate_seed(i as u64)).collect();
+    let ra = replicates_seeded(&a.config, &seeds, false);
+    let rb = replicates_seeded(&b.config, &seeds, false);
+    let mut diffs = Vec::new();
+    let mut means = Vec::new();
+    for m in &claim.measures {
+        let xa: Vec<f64> = ra.iter().map(|r| m.value(&a.config, r)).collect();
+        let xb: Vec<f64> = rb.iter().map(|r| m.value(&b.config, r)).collect();
+        means.push((mean_ci(&xa).0, mean_ci(&xb).0));
+        diffs.push(xa.iter().zip(&xb).map(|(x, y)| y - x).collect::<Vec<f64>>());
+    }
+    let expect: Vec<Expect> = claim.measures.iter().map(|m| m.expect).collect();
+    let (per, verdict) = judge(&diffs, &expect, claim.rule);
+    Comparison {
+        measures: claim
+            .measures
+            .iter()
+            .zip(per)
+            .zip(means)
+            .map(|((m, j), (mean_a, mean_b))| MeasureResult {
+                label: m.label(),
+                expect: m.expect,
+                mean_a,
+                mean_b,
+                diff: j.diff,
+                ci95: j.ci95,
+                p: j.p,
+                p_holm: j.p_holm,
+                verdict: j.verdict,
+            })
+            .collect(),
+        verdict,
+    }
+}
+
+/// Runs a claim: the comparison and, if the claim has one, its ablation, with `replicates`
+/// per arm (the claim's own, or its quick count when `quick`, unless given).
+pub fn run(claim: &Claim, replicates: Option<u32>, quick: bool) -> ClaimResult {
+    let start = Instant::now();
+    let n = replicates.unwrap_or(if quick {
+        claim.quick_replicates
+    } else {
+        claim.replicates
+    });
+    let full = compare_arms(claim, &claim.a, &claim.b, n);
+    let ablated = claim
+        .ablated
+        .as_ref()
+        .map(|(a, b)| compare_arms(claim, a, b, n));
+    ClaimResult {
+        id: claim.id.clone(),
+        statement: claim.statement.clone(),
+        construction: (claim.construction.clone(), claim.construction_note.clone()),
+        replicates: n,
+        full,
+        ablated,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The results as a Markdown page: a summary table (claim, verdict, ablation, by
+/// construction), then each claim's measures.
+pub fn markdown(results: &[ClaimResult]) -> String {
+    let mut s = String::new();
+    s.push_str("| claim | verdict | with the mechanism off | by construction | replicates |\n");
+    s.push_str("| --- | --- | --- | --- | --- |\n");
+    for r in results {
+        let off = match (&r.ablated, r.isolates()) {
+            (None, _) => "no ablation".to_string(),
+            (Some(a), Some(false)) => {
+                format!("{} — does not isolate the mechanism", a.verdict.as_str())
+            }
+            (Some(a), _) => a.verdict.as_str().to_string(),
+        };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            r.id,
+            r.full.verdict.as_str(),
+            off,
+            r.construction.0,
+            r.replicates
+        ));
+    }
+    for r in results {
+        s.push_str(&format!("\n### {}: {}\n\n", r.id, r.statement));
+        if !r.construction.1.is_empty() {
+            s.push_str(&format!(
+                "By construction: **{}**. {}\n\n",
+                r.construction.0, r.construction.1
+            ));
+        }
+        for (name, c) in [
+            ("comparison", Some(&r.full)),
+            ("mechanism off", r.ablated.as_ref()),
+        ] {
+            let Some(c) = c else { continue };
+            s.push_str(&format!(
+                "{name}: **{}**\n\n| measure | expect B − A | A | B | B − A | 95% CI | p (Holm) | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+                c.verdict.as_str()
+            ));
+            for m in &c.measures {
+                s.push_str(&format!(
+                    "| {} | {} | {:.5} | {:.5} | {:+.5} | ± {:.5} | {:.3} | {} |\n",
+                    m.label,
+                    if m.expect == Expect::Lower {
+                        "< 0"
+                    } else {
+                        "> 0"
+                    },
+                    m.mean_a,
+                    m.mean_b,
+                    m.diff,
+                    m.ci95,
+                    m.p_holm,
+                    m.verdict.as_str()
+                ));
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// The results as CSV: one row per claim, comparison (`full` or `ablated`) and measure.
+pub fn csv(results: &[ClaimResult]) -> String {
+    let mut s = String::from(
+        "claim,comparison,measure,expect,mean_a,mean_b,diff,ci95,p,p_holm,verdict,claim_verdict,construction,replicates\n",
+    );
+    for r in results {
+        for (name, c) in [("full", Some(&r.full)), ("ablated", r.ablated.as_ref())] {
+            let Some(c) = c else { continue };
+            for m in &c.measures {
+                s.push_str(&format!(
+                    "{},{},\"{}\",{},{},{},{},{},{},{},{},{},{},{}\n",
+                    r.id,
+                    name,
+                    m.label,
+                    if m.expect == Expect::Lower {
+                        "lower"
+                    } else {
+                        "higher"
+                    },
+                    m.mean_a,
+                    m.mean_b,
+                    m.diff,
+                    m.ci95,
+                    m.p,
+                    m.p_holm,
+                    m.verdict.as_str(),
+                    c.verdict.as_str(),
+                    r.construction.0,
+                    r.replicates
+                ));
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn around(mean: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| mean + 0.01 * ((i % 5) as f64 - 2.0))
+            .collect()
+    }
+
+    #[test]
+    fn verdicts_follow_the_sign_and_holm() {
+        let lower = [Expect::Lower, Expect::Lower];
+        // A clear fall on both: supported.
+        let (_, v) = judge(&[around(-0.1, 20), around(-0.05, 20)], &lower, Rule::All);
+        assert_eq!(v, Verdict::Supported);
+        // A clear rise on one: contradicted under `all`, and `any` says contradicted too
+        // when nothing supports.
+        let (per, v) = judge(&[around(0.1, 20), around(0.0, 20)], &lower, Rule::All);
+        assert_eq!(per[0].verdict, Verdict::Contradicted);
+        assert_eq!(per[1].verdict, Verdict::Inconclusive);
+        assert_eq!(v, Verdict::Contradicted);
+        // Mixed: `any` is inconclusive, `primary` follows the first.
+        let mixed = [around(-0.1, 20), around(0.1, 20)];
+        assert_eq!(judge(&mixed, &lower, Rule::Any).1, Verdict::Inconclusive);
+        assert_eq!(judge(&mixed, &lower, Rule::Primary).1, Verdict::Supported);
+        // Holm: p = 0.03 alone is significant, with a second test of p = 0.5 it is not
+        // (0.03 · 2 = 0.06).
+        let d = |t: f64| -> Vec<f64> {
+            // Differences with mean m and sd 1 over 20 values: t = m·√20.
+            let m = t / 20f64.sqrt();
+            (0..20)
+                .map(|i| m + if i % 2 == 0 { 1.0 } else { -1.0 } * (20.0f64 / 19.0).sqrt())
+                .collect()
+        };
+        let p3 = crate::stats::testing::paired_p(&d(-2.33));
+        assert!(p3 > 0.02 && p3 < 0.04, "{p3}");
+        assert_eq!(
+            judge(&[d(-2.33)], &[Expect::Lower], Rule::All).1,
+            Verdict::Supported
+        );
+        let (per, _) = judge(&[d(-2.33), d(0.7)], &lower, Rule::Any);
+        assert_eq!(per[0].verdict, Verdict::Inconclusive);
+    }
+}

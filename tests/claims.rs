@@ -1,0 +1,108 @@
+//! `xiezuo claims` as a user runs it: a claim with its mechanism on and off, a claim file
+//! with a typo, an unknown claim.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xiezuo"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn a_claim_is_supported_and_its_ablation_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("claims");
+    let o = bin()
+        .current_dir(root())
+        .args(["claims", "C8", "--quick", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Insurance lowers relapses and poverty; with payouts capped at 0 it changes nothing.
+    assert!(
+        stdout.contains("C8: supported; mechanism off: inconclusive"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.join("claims.csv")).unwrap();
+    assert!(csv.lines().count() == 5, "{csv}");
+    assert!(std::fs::read_to_string(out.join("claims.md"))
+        .unwrap()
+        .contains("| C8 | supported | inconclusive | no | 5 |"));
+}
+
+#[test]
+fn a_typo_names_the_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("claims/C8.toml"))
+        .unwrap()
+        .replace("expect = \"lower\"", "expect = \"lowr\"")
+        .replace(
+            "../scenarios",
+            &root().join("scenarios").display().to_string(),
+        );
+    std::fs::write(tmp.path().join("C8.toml"), &text).unwrap();
+    let o = bin()
+        .args(["claims", "--dir", tmp.path().to_str().unwrap(), "--quick"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let line = text.lines().position(|l| l.contains("lowr")).unwrap() + 1;
+    assert!(
+        err.contains(&format!("C8.toml:{line}: key `measure[0].expect`")),
+        "{err}"
+    );
+    assert!(err.contains("allowed: lower, higher"), "{err}");
+    // A measure the tables do not have lists the allowed ones.
+    std::fs::write(
+        tmp.path().join("C8.toml"),
+        text.replace("lowr", "lower")
+            .replace("\"poverty_rate\"", "\"poverty_rat\""),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["claims", "--dir", tmp.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("key `measure[1].measure`") && err.contains("poverty_gap"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_claim_is_refused() {
+    let o = bin()
+        .current_dir(root())
+        .args(["claims", "C99", "--quick"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no claim `C99`") && err.contains("C1, C2, C3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_catalogue_page_is_current() {
+    let claims = xiezuo::batch::claims::load_dir(&root().join("claims")).unwrap();
+    let page = std::fs::read_to_string(root().join("docs/CLAIMS.md")).expect("docs/CLAIMS.md");
+    assert_eq!(
+        xiezuo::batch::claims::recorded_fingerprint(&page),
+        Some(xiezuo::batch::claims::fingerprint(&claims)),
+        "claims/*.toml changed: regenerate with `cargo run --release -- claims --doc docs/CLAIMS.md`"
+    );
+    // Every claim of the files has its section.
+    for c in &claims {
+        assert!(page.contains(&format!("### {}: ", c.id)), "{}", c.id);
+    }
+}
