@@ -35,6 +35,15 @@
 //!
 //! [ablation]                   # the mechanism switched off: in both arms (set), or in one
 //! set = ["social.targeting=at_risk"]   # (set_a, set_b)
+//!
+//! [[uncertain]]                # optional: robustness over a Latin hypercube of these
+//! key = "households.illness_prob"      # (robustness_points, robustness_replicates)
+//! low = 0.04
+//! high = 0.12
+//!
+//! [[decompose]]                # optional: B with one part switched off, the rest kept
+//! name = "market access"
+//! set_b = ["link[0].channels.market_access=0.0"]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -164,6 +173,18 @@ pub struct Claim {
     pub ablation: Vec<String>,
     /// The measures.
     pub measures: Vec<ClaimMeasure>,
+    /// Decomposition: B with one part (a channel) switched off, by name.
+    pub decompose: Vec<(String, Loaded)>,
+    /// Uncertain parameters for robustness: key, low, high.
+    pub uncertain: Vec<(String, f64, f64)>,
+    /// Latin-hypercube points of the robustness check.
+    pub robustness_points: u32,
+    /// Paired replicates per point.
+    pub robustness_replicates: u32,
+    /// Overrides of both arms (kept to rebuild the arms at each robustness point).
+    pub both: Vec<String>,
+    /// Arm A's scenario and own overrides, and B's.
+    pub arms: [(PathBuf, Vec<String>); 2],
     /// The file it came from.
     pub file: PathBuf,
     /// Its text.
@@ -193,6 +214,36 @@ struct RawClaim {
     measure: Vec<RawMeasure>,
     #[serde(default)]
     ablation: Option<RawAblation>,
+    #[serde(default)]
+    decompose: Vec<RawPart>,
+    #[serde(default)]
+    uncertain: Vec<RawUncertain>,
+    #[serde(default = "d_points")]
+    robustness_points: u32,
+    #[serde(default = "d_point_reps")]
+    robustness_replicates: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUncertain {
+    key: String,
+    low: f64,
+    high: f64,
+}
+
+fn d_points() -> u32 {
+    8
+}
+fn d_point_reps() -> u32 {
+    5
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    name: String,
+    set_b: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -358,6 +409,54 @@ impl Claim {
                 load("ablation", &raw.b, &with(&ab.set_b))?,
             ))
         };
+        let mut uncertain = Vec::new();
+        for (i, u) in raw.uncertain.iter().enumerate() {
+            let key = format!("uncertain[{i}].key");
+            if !(u.low.is_finite() && u.high.is_finite() && u.low < u.high) {
+                return Err(invalid(
+                    &format!("uncertain[{i}].low"),
+                    format!("low {} must be below high {}", u.low, u.high),
+                ));
+            }
+            // Both ends must load in both arms: the key exists and the values are allowed.
+            for v in [u.low, u.high] {
+                let set = [format!("{}={v}", u.key)];
+                load(&key, &raw.a, &set)?;
+                load(&key, &raw.b, &set)?;
+            }
+            uncertain.push((u.key.clone(), u.low, u.high));
+        }
+        if !(2..=1000).contains(&raw.robustness_points) {
+            return Err(invalid(
+                "robustness_points",
+                format!("{}; allowed: 2 to 1000", raw.robustness_points),
+            ));
+        }
+        if !(2..=MAX_REPLICATES).contains(&raw.robustness_replicates) {
+            return Err(invalid(
+                "robustness_replicates",
+                format!(
+                    "{}; allowed: 2 to {MAX_REPLICATES}",
+                    raw.robustness_replicates
+                ),
+            ));
+        }
+        let spec = |arm: &RawArm| -> PathBuf {
+            if arm.scenario.starts_with("builtin:") {
+                PathBuf::from(&arm.scenario)
+            } else {
+                dir.join(&arm.scenario)
+            }
+        };
+        let arms = [
+            (spec(&raw.a), raw.a.set.clone()),
+            (spec(&raw.b), raw.b.set.clone()),
+        ];
+        let mut decompose = Vec::new();
+        for (i, part) in raw.decompose.iter().enumerate() {
+            let key = format!("decompose[{i}].set_b");
+            decompose.push((part.name.clone(), load(&key, &raw.b, &part.set_b)?));
+        }
         let mut ms = Vec::new();
         for (i, m) in raw.measure.into_iter().enumerate() {
             let k = |f: &str| format!("measure[{i}].{f}");
@@ -451,6 +550,12 @@ impl Claim {
             ablated,
             ablation,
             measures: ms,
+            decompose,
+            uncertain,
+            robustness_points: raw.robustness_points,
+            robustness_replicates: raw.robustness_replicates,
+            both: raw.both.set.clone(),
+            arms,
             file: path.to_path_buf(),
             text: text.to_string(),
         })
@@ -578,6 +683,10 @@ pub struct ClaimResult {
     pub full: Comparison,
     /// With the mechanism switched off.
     pub ablated: Option<Comparison>,
+    /// Per decomposition part: its name and the comparison with it switched off in B.
+    pub parts: Vec<(String, Comparison)>,
+    /// Robustness over the uncertain parameters (None without any).
+    pub robustness: Option<Robustness>,
     /// Seconds.
     pub seconds: f64,
 }
@@ -653,19 +762,30 @@ pub fn judge(diffs: &[Vec<f64>], expect: &[Expect], rule: Rule) -> (Vec<Judged>,
     (per, verdict)
 }
 
-fn compare_arms(claim: &Claim, a: &Loaded, b: &Loaded, n: u32) -> Comparison {
-    // Common random numbers: one seed list, from A's run seed.
+/// Per measure, per replicate: the measure in each run of `arm` with the seed list of `a`
+/// (common random numbers: one seed list for every arm of a claim, from A's run seed).
+fn arm_values(claim: &Claim, a: &Loaded, arm: &Loaded, n: u32) -> Vec<Vec<f64>> {
     let streams = Streams::new(a.config.seed);
     let seeds: Vec<u64> = (0..n).map(|i| streams.replicate_seed(i as u64)).collect();
-    let ra = replicates_seeded(&a.config, &seeds, false);
-    let rb = replicates_seeded(&b.config, &seeds, false);
+    let runs = replicates_seeded(&arm.config, &seeds, false);
+    claim
+        .measures
+        .iter()
+        .map(|m| runs.iter().map(|r| m.value(&arm.config, r)).collect())
+        .collect()
+}
+
+fn compare_arms(claim: &Claim, a: &Loaded, b: &Loaded, n: u32) -> Comparison {
+    let va = arm_values(claim, a, a, n);
+    compare_values(claim, &va, &arm_values(claim, a, b, n))
+}
+
+fn compare_values(claim: &Claim, va: &[Vec<f64>], vb: &[Vec<f64>]) -> Comparison {
     let mut diffs = Vec::new();
     let mut means = Vec::new();
-    for m in &claim.measures {
-        let xa: Vec<f64> = ra.iter().map(|r| m.value(&a.config, r)).collect();
-        let xb: Vec<f64> = rb.iter().map(|r| m.value(&b.config, r)).collect();
-        means.push((mean_ci(&xa).0, mean_ci(&xb).0));
-        diffs.push(xa.iter().zip(&xb).map(|(x, y)| y - x).collect::<Vec<f64>>());
+    for (xa, xb) in va.iter().zip(vb) {
+        means.push((mean_ci(xa).0, mean_ci(xb).0));
+        diffs.push(xa.iter().zip(xb).map(|(x, y)| y - x).collect::<Vec<f64>>());
     }
     let expect: Vec<Expect> = claim.measures.iter().map(|m| m.expect).collect();
     let (per, verdict) = judge(&diffs, &expect, claim.rule);
@@ -700,11 +820,20 @@ pub fn run(claim: &Claim, replicates: Option<u32>, quick: bool) -> ClaimResult {
     } else {
         claim.replicates
     });
-    let full = compare_arms(claim, &claim.a, &claim.b, n);
+    let va = arm_values(claim, &claim.a, &claim.a, n);
+    let full = compare_values(claim, &va, &arm_values(claim, &claim.a, &claim.b, n));
     let ablated = claim
         .ablated
         .as_ref()
         .map(|(a, b)| compare_arms(claim, a, b, n));
+    let parts = claim
+        .decompose
+        .iter()
+        .map(|(name, b)| {
+            let vb = arm_values(claim, &claim.a, b, n);
+            (name.clone(), compare_values(claim, &va, &vb))
+        })
+        .collect();
     ClaimResult {
         id: claim.id.clone(),
         statement: claim.statement.clone(),
@@ -712,16 +841,144 @@ pub fn run(claim: &Claim, replicates: Option<u32>, quick: bool) -> ClaimResult {
         replicates: n,
         full,
         ablated,
+        parts,
+        robustness: robustness(claim, quick),
         seconds: start.elapsed().as_secs_f64(),
     }
+}
+
+/// Robustness of a claim's first measure over a Latin hypercube of its uncertain
+/// parameters: at each point both arms run with the point's values and a few paired
+/// replicates; the share of points whose mean effect has the claimed sign, and each
+/// parameter's rank correlation with the effect (which parameters flip it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Robustness {
+    /// Points of the design.
+    pub points: usize,
+    /// Paired replicates per point.
+    pub replicates: u32,
+    /// Share of points with the claimed sign.
+    pub share: f64,
+    /// Per parameter: key, range, Spearman correlation of its value with the effect.
+    pub parameters: Vec<(String, f64, f64, f64)>,
+}
+
+/// Latin-hypercube design: `n` points in `[0,1)^d`, one per stratum of each axis, from a
+/// stream keyed by what it is for (the claim's identifier), never by thread.
+pub fn latin_hypercube(n: usize, d: usize, key: u64) -> Vec<Vec<f64>> {
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(key);
+    // One axis at a time: a random permutation of the strata, a uniform within each.
+    let axes: Vec<Vec<f64>> = (0..d)
+        .map(|_| {
+            let mut perm: Vec<usize> = (0..n).collect();
+            perm.shuffle(&mut rng);
+            perm.iter()
+                .map(|p| (*p as f64 + rng.random::<f64>()) / n as f64)
+                .collect()
+        })
+        .collect();
+    (0..n)
+        .map(|i| axes.iter().map(|a| a[i]).collect())
+        .collect()
+}
+
+/// Spearman rank correlation (average ranks for ties; NaN if either side is constant).
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+                j += 1;
+            }
+            for k in i..=j {
+                r[idx[k]] = (i + j) as f64 / 2.0;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+fn robustness(claim: &Claim, quick: bool) -> Option<Robustness> {
+    if claim.uncertain.is_empty() {
+        return None;
+    }
+    let (n, reps) = if quick {
+        (4, 2)
+    } else {
+        (
+            claim.robustness_points as usize,
+            claim.robustness_replicates,
+        )
+    };
+    let key = crate::batch::experiment::fnv1a(claim.id.as_bytes());
+    let design = latin_hypercube(n, claim.uncertain.len(), key);
+    let m = &claim.measures[0];
+    let mut effects = Vec::with_capacity(n);
+    let mut values = vec![Vec::with_capacity(n); claim.uncertain.len()];
+    for u in &design {
+        let mut set = Vec::new();
+        for (j, (k, lo, hi)) in claim.uncertain.iter().enumerate() {
+            let v = lo + (hi - lo) * u[j];
+            values[j].push(v);
+            set.push(format!("{k}={v}"));
+        }
+        let arm = |i: usize| -> Option<Loaded> {
+            let (spec, own) = &claim.arms[i];
+            let mut all = claim.both.clone();
+            all.extend(own.iter().cloned());
+            all.extend(set.iter().cloned());
+            scenario::load(spec, &all).ok()
+        };
+        // Both ends of every range were loaded at validation, so a point loads too.
+        let (Some(a), Some(b)) = (arm(0), arm(1)) else {
+            effects.push(f64::NAN);
+            continue;
+        };
+        let va = arm_values(claim, &a, &a, reps);
+        let vb = arm_values(claim, &a, &b, reps);
+        let d: Vec<f64> = va[0].iter().zip(&vb[0]).map(|(x, y)| y - x).collect();
+        effects.push(mean_ci(&d).0);
+    }
+    let good = effects
+        .iter()
+        .filter(|e| match m.expect {
+            Expect::Lower => **e < 0.0,
+            Expect::Higher => **e > 0.0,
+        })
+        .count();
+    Some(Robustness {
+        points: n,
+        replicates: reps,
+        share: good as f64 / n as f64,
+        parameters: claim
+            .uncertain
+            .iter()
+            .zip(&values)
+            .map(|((k, lo, hi), v)| (k.clone(), *lo, *hi, spearman(v, &effects)))
+            .collect(),
+    })
 }
 
 /// The results as a Markdown page: a summary table (claim, verdict, ablation, by
 /// construction), then each claim's measures.
 pub fn markdown(results: &[ClaimResult]) -> String {
     let mut s = String::new();
-    s.push_str("| claim | verdict | with the mechanism off | by construction | replicates |\n");
-    s.push_str("| --- | --- | --- | --- | --- |\n");
+    s.push_str("| claim | verdict | with the mechanism off | robustness (claimed sign) | by construction | replicates |\n");
+    s.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for r in results {
         let off = match (&r.ablated, r.isolates()) {
             (None, _) => "no ablation".to_string(),
@@ -730,11 +987,17 @@ pub fn markdown(results: &[ClaimResult]) -> String {
             }
             (Some(a), _) => a.verdict.as_str().to_string(),
         };
+        let robust = r
+            .robustness
+            .as_ref()
+            .map(|rb| format!("{:.0}% of {} points", 100.0 * rb.share, rb.points))
+            .unwrap_or_else(|| "—".into());
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             r.id,
             r.full.verdict.as_str(),
             off,
+            robust,
             r.construction.0,
             r.replicates
         ));
@@ -775,6 +1038,40 @@ pub fn markdown(results: &[ClaimResult]) -> String {
             }
             s.push('\n');
         }
+        if let Some(rb) = &r.robustness {
+            s.push_str(&format!(
+                "Robustness ({} Latin-hypercube points × {} paired replicates, first measure): \
+                 the effect has the claimed sign at **{:.0}%** of the points. Rank correlation \
+                 of each parameter with the effect: where the claim expects B − A < 0, \
+                 ρ > 0 means that raising the parameter pushes the effect toward a flip \
+                 (ρ < 0 where it expects > 0):\n\n| parameter | range | Spearman ρ with B − A |\n| --- | --- | --- |\n",
+                rb.points,
+                rb.replicates,
+                100.0 * rb.share
+            ));
+            for (k, lo, hi, rho) in &rb.parameters {
+                s.push_str(&format!("| `{k}` | {lo} – {hi} | {rho:+.2} |\n"));
+            }
+            s.push('\n');
+        }
+        if !r.parts.is_empty() {
+            s.push_str(
+                "Decomposition: B with one part switched off, the rest kept; the share of B − A \
+                 it carries is `1 − (B − A with the part off) / (B − A)`.\n\n| part off | measure | B − A | 95% CI | share of the effect it carries |\n| --- | --- | --- | --- | --- |\n",
+            );
+            for (name, c) in &r.parts {
+                for (m, full) in c.measures.iter().zip(&r.full.measures) {
+                    s.push_str(&format!(
+                        "| {name} | {} | {:+.5} | ± {:.5} | {:.0}% |\n",
+                        m.label,
+                        m.diff,
+                        m.ci95,
+                        100.0 * (1.0 - m.diff / full.diff)
+                    ));
+                }
+            }
+            s.push('\n');
+        }
     }
     s
 }
@@ -785,11 +1082,17 @@ pub fn csv(results: &[ClaimResult]) -> String {
         "claim,comparison,measure,expect,mean_a,mean_b,diff,ci95,p,p_holm,verdict,claim_verdict,construction,replicates\n",
     );
     for r in results {
-        for (name, c) in [("full", Some(&r.full)), ("ablated", r.ablated.as_ref())] {
-            let Some(c) = c else { continue };
+        let mut comparisons: Vec<(String, &Comparison)> = vec![("full".into(), &r.full)];
+        if let Some(a) = &r.ablated {
+            comparisons.push(("ablated".into(), a));
+        }
+        for (name, c) in &r.parts {
+            comparisons.push((format!("without {name}"), c));
+        }
+        for (name, c) in comparisons {
             for m in &c.measures {
                 s.push_str(&format!(
-                    "{},{},\"{}\",{},{},{},{},{},{},{},{},{},{},{}\n",
+                    "{},\"{}\",\"{}\",{},{},{},{},{},{},{},{},{},{},{}\n",
                     r.id,
                     name,
                     m.label,
@@ -823,6 +1126,19 @@ mod tests {
         (0..n)
             .map(|i| mean + 0.01 * ((i % 5) as f64 - 2.0))
             .collect()
+    }
+
+    #[test]
+    fn latin_hypercube_fills_every_stratum_once() {
+        let x = latin_hypercube(10, 3, 7);
+        assert_eq!(x, latin_hypercube(10, 3, 7), "keyed, reproducible");
+        for j in 0..3 {
+            let mut strata: Vec<usize> = x.iter().map(|p| (p[j] * 10.0) as usize).collect();
+            strata.sort();
+            assert_eq!(strata, (0..10).collect::<Vec<_>>());
+        }
+        assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 5.0, 9.0]) - 1.0).abs() < 1e-12);
+        assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
     }
 
     #[test]
