@@ -229,7 +229,7 @@ pub enum Command {
         /// Each claim's quick replicate count (for CI).
         #[arg(long)]
         quick: bool,
-        /// Also write claims.md and claims.csv here.
+        /// Also write claims.md, claims.parquet and claims.csv here.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Overwrite --out if it holds other files.
@@ -835,8 +835,16 @@ fn claims_command(
     if let Some(o) = out {
         output::prepare_dir(o, force)?;
         output::write_text(o, "claims.md", &md)?;
-        output::write_text(o, "claims.csv", &claims::csv(&results))?;
-        println!("wrote {}/claims.md and claims.csv", o.display());
+        let mut df = claims::frame(&results).map_err(|e| OutputError::Table {
+            path: o.join("claims"),
+            source: e,
+        })?;
+        output::write_frame(o, "claims", &mut df, Format::Parquet)?;
+        output::write_frame(o, "claims", &mut df, Format::Csv)?;
+        println!(
+            "wrote {}/claims.md, claims.parquet and claims.csv",
+            o.display()
+        );
     }
     if let Some(d) = doc {
         let mut command = String::from("xiezuo claims");

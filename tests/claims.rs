@@ -122,5 +122,6 @@ fn c1_is_decomposed_by_channel() {
     let csv = std::fs::read_to_string(out.join("claims.csv")).unwrap();
     // Two measures for the comparison, the ablation and each of the nine parts.
     assert_eq!(csv.lines().count(), 1 + 2 * (2 + 9), "{csv}");
-    assert!(csv.contains("\"without market access\""));
+    assert!(csv.contains("without market access,"), "{csv}");
+    assert!(out.join("claims.parquet").exists());
 }

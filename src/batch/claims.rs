@@ -49,6 +49,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use polars::prelude::{Column, DataFrame, PolarsResult};
 use serde::Deserialize;
 
 use crate::batch::calibrate::spec::{measures, parse, AGGREGATES, TARGET_TABLES};
@@ -1076,11 +1077,19 @@ pub fn markdown(results: &[ClaimResult]) -> String {
     s
 }
 
-/// The results as CSV: one row per claim, comparison (`full` or `ablated`) and measure.
-pub fn csv(results: &[ClaimResult]) -> String {
-    let mut s = String::from(
-        "claim,comparison,measure,expect,mean_a,mean_b,diff,ci95,p,p_holm,verdict,claim_verdict,construction,replicates\n",
-    );
+/// The results as a table: one row per claim, comparison (`full`, `ablated` or `without
+/// PART`) and measure, with the claim's verdict, label and replicates (written as
+/// `claims.parquet` and `claims.csv`).
+pub fn frame(results: &[ClaimResult]) -> PolarsResult<DataFrame> {
+    let mut claim = Vec::new();
+    let mut comparison = Vec::new();
+    let mut measure = Vec::new();
+    let mut expect = Vec::new();
+    let mut num: [Vec<f64>; 6] = Default::default();
+    let mut verdict = Vec::new();
+    let mut claim_verdict = Vec::new();
+    let mut construction = Vec::new();
+    let mut replicates = Vec::new();
     for r in results {
         let mut comparisons: Vec<(String, &Comparison)> = vec![("full".into(), &r.full)];
         if let Some(a) = &r.ablated {
@@ -1091,31 +1100,44 @@ pub fn csv(results: &[ClaimResult]) -> String {
         }
         for (name, c) in comparisons {
             for m in &c.measures {
-                s.push_str(&format!(
-                    "{},\"{}\",\"{}\",{},{},{},{},{},{},{},{},{},{},{}\n",
-                    r.id,
-                    name,
-                    m.label,
-                    if m.expect == Expect::Lower {
-                        "lower"
-                    } else {
-                        "higher"
-                    },
-                    m.mean_a,
-                    m.mean_b,
-                    m.diff,
-                    m.ci95,
-                    m.p,
-                    m.p_holm,
-                    m.verdict.as_str(),
-                    c.verdict.as_str(),
-                    r.construction.0,
-                    r.replicates
-                ));
+                claim.push(r.id.clone());
+                comparison.push(name.clone());
+                measure.push(m.label.clone());
+                expect.push(if m.expect == Expect::Lower {
+                    "lower"
+                } else {
+                    "higher"
+                });
+                for (col, v) in num
+                    .iter_mut()
+                    .zip([m.mean_a, m.mean_b, m.diff, m.ci95, m.p, m.p_holm])
+                {
+                    col.push(v);
+                }
+                verdict.push(m.verdict.as_str());
+                claim_verdict.push(c.verdict.as_str());
+                construction.push(r.construction.0.clone());
+                replicates.push(r.replicates);
             }
         }
     }
-    s
+    let [mean_a, mean_b, diff, ci95, p, p_holm] = num;
+    DataFrame::new_infer_height(vec![
+        Column::new("claim".into(), claim),
+        Column::new("comparison".into(), comparison),
+        Column::new("measure".into(), measure),
+        Column::new("expect".into(), expect),
+        Column::new("mean_a".into(), mean_a),
+        Column::new("mean_b".into(), mean_b),
+        Column::new("diff".into(), diff),
+        Column::new("ci95".into(), ci95),
+        Column::new("p".into(), p),
+        Column::new("p_holm".into(), p_holm),
+        Column::new("verdict".into(), verdict),
+        Column::new("claim_verdict".into(), claim_verdict),
+        Column::new("construction".into(), construction),
+        Column::new("replicates".into(), replicates),
+    ])
 }
 
 #[cfg(test)]
