@@ -841,9 +841,12 @@ fn claims_command(
         })?;
         output::write_frame(o, "claims", &mut df, Format::Parquet)?;
         output::write_frame(o, "claims", &mut df, Format::Csv)?;
+        let charts = crate::present::claims::claims_charts(&o.join("charts"), &results)
+            .map_err(crate::present::report::ReportError::from)?;
         println!(
-            "wrote {}/claims.md, claims.parquet and claims.csv",
-            o.display()
+            "wrote {}/claims.md, claims.parquet, claims.csv and {} charts (PNG and SVG) in charts/",
+            o.display(),
+            charts.len() / 2
         );
     }
     if let Some(d) = doc {

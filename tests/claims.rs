@@ -30,6 +30,7 @@ fn a_claim_is_supported_and_its_ablation_is_not() {
     );
     let csv = std::fs::read_to_string(out.join("claims.csv")).unwrap();
     assert!(csv.lines().count() == 5, "{csv}");
+    assert!(out.join("charts/C8.png").exists() && out.join("charts/C8.svg").exists());
     assert!(std::fs::read_to_string(out.join("claims.md"))
         .unwrap()
         .contains("| C8 | supported | inconclusive | "));

@@ -4,6 +4,7 @@
 //! a sensitivity analysis ([`sensitivity`]).
 
 pub mod chart;
+pub mod claims;
 pub mod data;
 pub mod font;
 pub mod names;

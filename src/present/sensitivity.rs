@@ -11,16 +11,21 @@ use crate::present::chart::PlotError;
 use crate::present::font;
 
 /// One index's values per parameter: (estimate, low, high).
-type Points = Vec<(f64, f64, f64)>;
+pub type Points = Vec<(f64, f64, f64)>;
 
-/// One chart: parameters down the side, one row of dots with interval bars per index.
-struct Chart {
-    title: String,
-    params: Vec<String>,
-    /// (index name, colour, per parameter (estimate, low, high)); the axis label names the
+/// One chart of estimates with intervals: rows down the side (parameters, measures), one
+/// dot with its interval bar per series in each row, a line at 0 (shared by the sensitivity
+/// and claims charts).
+pub struct Chart {
+    /// Title above the chart.
+    pub title: String,
+    /// Row labels, top to bottom.
+    pub params: Vec<String>,
+    /// (series name, colour, per row (estimate, low, high)); the axis label names the
     /// colours (no legend box over the data).
-    series: Vec<(String, RGBColor, Points)>,
-    x_label: String,
+    pub series: Vec<(String, RGBColor, Points)>,
+    /// Horizontal axis label.
+    pub x_label: String,
 }
 
 /// Draws one chart per scenario and output of `rows` into `dir` (created if needed), named
@@ -93,7 +98,8 @@ pub fn sensitivity_charts(dir: &Path, rows: &[IndexRow]) -> Result<Vec<PathBuf>,
     Ok(files)
 }
 
-fn render(stem: &Path, c: &Chart) -> Result<Vec<PathBuf>, PlotError> {
+/// Draws `c` as `stem.png` and `stem.svg`; returns the files written.
+pub fn render(stem: &Path, c: &Chart) -> Result<Vec<PathBuf>, PlotError> {
     let size = (900, 140 + 44 * c.params.len() as u32);
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
