@@ -8,8 +8,7 @@ use plotters::prelude::RGBColor;
 
 use crate::batch::claims::{ClaimResult, Comparison};
 use crate::present::chart::PlotError;
-use crate::present::font;
-use crate::present::sensitivity::{render, Chart, Points};
+use crate::present::sensitivity::{prepare, render, Chart, Points};
 
 /// Per measure of `c`: the effect and its interval in % of A's mean (NaN where A's mean is
 /// 0).
@@ -30,11 +29,7 @@ fn relative(c: &Comparison) -> Points {
 
 /// Draws one chart per claim into `dir` (`<id>.png`, `<id>.svg`); returns the files.
 pub fn claims_charts(dir: &Path, results: &[ClaimResult]) -> Result<Vec<PathBuf>, PlotError> {
-    std::fs::create_dir_all(dir).map_err(|e| PlotError {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    font::register();
+    prepare(dir)?;
     let mut files = Vec::new();
     for r in results {
         let mut series = vec![(

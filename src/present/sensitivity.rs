@@ -31,11 +31,7 @@ pub struct Chart {
 /// Draws one chart per scenario and output of `rows` into `dir` (created if needed), named
 /// `<scenario>_<measure>_<region>_<from>-<to>.png` / `.svg`; returns the files written.
 pub fn sensitivity_charts(dir: &Path, rows: &[IndexRow]) -> Result<Vec<PathBuf>, PlotError> {
-    std::fs::create_dir_all(dir).map_err(|e| PlotError {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    font::register();
+    prepare(dir)?;
     let mut files = Vec::new();
     let mut start = 0;
     while start < rows.len() {
@@ -96,6 +92,16 @@ pub fn sensitivity_charts(dir: &Path, rows: &[IndexRow]) -> Result<Vec<PathBuf>,
         files.extend(render(&stem, &chart)?);
     }
     Ok(files)
+}
+
+/// Creates the chart folder `dir` and registers the embedded font.
+pub fn prepare(dir: &Path) -> Result<(), PlotError> {
+    std::fs::create_dir_all(dir).map_err(|e| PlotError {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    font::register();
+    Ok(())
 }
 
 /// Draws `c` as `stem.png` and `stem.svg`; returns the files written.
