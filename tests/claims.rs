@@ -97,10 +97,15 @@ fn an_unknown_claim_is_refused() {
 fn the_catalogue_page_is_current() {
     let claims = xiezuo::batch::claims::load_dir(&root().join("claims")).unwrap();
     let page = std::fs::read_to_string(root().join("docs/CLAIMS.md")).expect("docs/CLAIMS.md");
+    let digest = xiezuo::batch::claims::model_digest();
+    assert!(
+        digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{digest}"
+    );
     assert_eq!(
         xiezuo::batch::claims::recorded_fingerprint(&page),
         Some(xiezuo::batch::claims::fingerprint(&claims)),
-        "claims/*.toml changed: regenerate with `cargo run --release -- claims --doc docs/CLAIMS.md`"
+        "claims/*.toml or the model changed: regenerate with `cargo run --release -- claims --doc docs/CLAIMS.md`"
     );
     // Every claim of the files has its section.
     for c in &claims {
