@@ -52,7 +52,9 @@ use std::time::Instant;
 use polars::prelude::{Column, DataFrame, PolarsResult};
 use serde::Deserialize;
 
-use crate::batch::calibrate::spec::{measures, parse, AGGREGATES, TARGET_TABLES};
+use crate::batch::calibrate::spec::{
+    d_aggregate, d_region, d_table, measures, parse, AGGREGATES, TARGET_TABLES,
+};
 use crate::batch::calibrate::summary::evaluate;
 use crate::batch::calibrate::Target;
 use crate::batch::experiment::{line_of, ExperimentError};
@@ -296,15 +298,6 @@ fn d_reps() -> u32 {
 }
 fn d_quick() -> u32 {
     5
-}
-fn d_table() -> String {
-    "metrics".into()
-}
-fn d_region() -> String {
-    "WEST".into()
-}
-fn d_aggregate() -> String {
-    "year_end".into()
 }
 
 /// Allowed values of `construction`.

@@ -146,13 +146,16 @@ struct RawTarget {
     holdout: bool,
 }
 
-fn d_table() -> String {
+/// Default table of a target (and of a claim's measure): `metrics`.
+pub(crate) fn d_table() -> String {
     "metrics".into()
 }
-fn d_region() -> String {
+/// Default scope: the western side.
+pub(crate) fn d_region() -> String {
     "WEST".into()
 }
-fn d_aggregate() -> String {
+/// Default reduction of a year's ticks: the year's last tick.
+pub(crate) fn d_aggregate() -> String {
     "year_end".into()
 }
 fn d_one() -> f64 {
