@@ -229,12 +229,25 @@ pub enum Command {
         /// Each claim's quick replicate count (for CI).
         #[arg(long)]
         quick: bool,
-        /// Also write claims.md, claims.parquet and claims.csv here.
+        /// Also write claims.html, claims.md, claims.parquet, claims.csv and charts/ here.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Overwrite --out if it holds other files.
         #[arg(long)]
         force: bool,
+        /// Also check each claim's robustness over a calibration's accepted parameter sets:
+        /// a `xiezuo calibrate --out` directory, its generations.parquet/.csv, or a file of
+        /// calibration/accepted/.
+        #[arg(long, value_name = "FILE")]
+        accepted: Option<PathBuf>,
+        /// Keep the claims already done in --out (results/<id>.toml computed from the same
+        /// claim file, model, replicates and accepted sets), run the rest, write the tables.
+        #[arg(long)]
+        resume: bool,
+        /// Run only the K-th of N slices of the claims (0 ≤ K < N, e.g. a SLURM array task)
+        /// into --out/results/; then `--resume` with the same --out writes the tables.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
         /// Also write the generated catalogue page (e.g. docs/CLAIMS.md) with the claim
         /// files' fingerprint.
         #[arg(long, value_name = "FILE")]
@@ -368,11 +381,9 @@ fn check_command(spec: &Path, set: &[String]) -> Result<(), CliError> {
 /// Shortens a run to `years` (never lengthens it).
 fn truncate(l: &mut Loaded, years: Option<u32>) -> Result<(), CliError> {
     if let Some(y) = years {
-        if y == 0 {
-            return Err(CliError::Usage("--years must be at least 1".into()));
-        }
-        let cal = &mut l.config.calendar;
-        cal.ticks = cal.ticks.min(y.saturating_mul(cal.ticks_per_year()));
+        let y = std::num::NonZeroU32::new(y)
+            .ok_or_else(|| CliError::Usage("--years must be at least 1".into()))?;
+        l.stop_after_years(y);
     }
     Ok(())
 }
@@ -512,6 +523,9 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             quick,
             out,
             force,
+            accepted,
+            resume,
+            shard,
             doc,
         } => claims_command(
             &ids,
@@ -520,6 +534,9 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             quick,
             out.as_deref(),
             force,
+            accepted.as_deref(),
+            resume,
+            shard.as_deref(),
             doc.as_deref(),
         ),
         Command::Plot {
@@ -693,40 +710,7 @@ fn print_notes(l: &Loaded) {
 }
 
 fn resolved_text(l: &Loaded) -> String {
-    // Reflect command-line changes that bypass the document (--seed, --years), and record
-    // the scenario format the resolved document is written in.
-    let mut doc = l.resolved.clone();
-    doc.insert(
-        "format".into(),
-        toml::Value::Integer(scenario::FORMAT_VERSION as i64),
-    );
-    let run = doc
-        .entry("run")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(t) = run.as_table_mut() {
-        t.insert("seed".into(), toml::Value::Integer(l.config.seed as i64));
-    }
-    let cal = &l.config.calendar;
-    let note = if cal.ticks % cal.ticks_per_year() == 0
-        && doc
-            .get("time")
-            .and_then(|t| t.get("years"))
-            .and_then(|y| y.as_integer())
-            != Some((cal.ticks / cal.ticks_per_year()) as i64)
-    {
-        format!(
-            "# Run stopped after {} years (--years); dates are checked against time.years below.\n",
-            cal.ticks / cal.ticks_per_year()
-        )
-    } else {
-        String::new()
-    };
-    let body = note + &toml::to_string(&doc).unwrap_or_default();
-    format!(
-        "# Fully resolved scenario `{}` (from {}).\n{body}",
-        l.config.name,
-        l.files.join(" <- ")
-    )
+    l.resolved_text()
 }
 
 fn year_table(rows: &[YearRow]) -> String {
@@ -760,6 +744,7 @@ fn year_table(rows: &[YearRow]) -> String {
 /// Runs `n` replicates of A and of B with common random numbers (replicate `i` of both
 /// uses seed `i` of one list derived from `master`), writes every replicate's tables, the
 /// comparison (paired and Welch intervals of B − A), the manifest and the report.
+#[allow(clippy::too_many_arguments)]
 fn claims_command(
     ids: &[String],
     dir: &Path,
@@ -767,9 +752,23 @@ fn claims_command(
     quick: bool,
     out: Option<&Path>,
     force: bool,
+    accepted: Option<&Path>,
+    resume: bool,
+    shard: Option<&str>,
     doc: Option<&Path>,
 ) -> Result<(), CliError> {
     use crate::batch::claims;
+    let shard = shard.map(parse_shard).transpose()?;
+    if (resume || shard.is_some()) && out.is_none() {
+        return Err(CliError::Usage(
+            "--resume and --shard keep each claim's result in --out/results/: give --out".into(),
+        ));
+    }
+    if shard.is_some() && doc.is_some() {
+        return Err(CliError::Usage(
+            "--shard runs part of the catalogue: write --doc from a --resume run once every shard is done".into(),
+        ));
+    }
     if doc.is_some() && !ids.is_empty() {
         return Err(CliError::Usage(
             "--doc writes the whole catalogue: give no claim identifiers with it".into(),
@@ -794,8 +793,11 @@ fn claims_command(
             )));
         }
     }
+    let accepted = accepted.map(claims::Accepted::load).transpose()?;
+    let keep = resume || shard.is_some();
     if let Some(o) = out {
-        output::check_out_dir(o, force)?;
+        // Resumed and sharded runs share their directory; a fresh one must be empty.
+        output::check_out_dir(o, force || keep)?;
     }
     let chosen: Vec<&claims::Claim> = all
         .iter()
@@ -803,8 +805,43 @@ fn claims_command(
         .collect();
     let start = Instant::now();
     let mut results = Vec::new();
+    let (mut ran, mut kept) = (0, 0);
     for (i, c) in chosen.iter().enumerate() {
-        let r = claims::run(c, replicates, quick);
+        if let Some((k, n)) = shard {
+            if i as u32 % n != k {
+                continue;
+            }
+        }
+        let key = claims::result_key(
+            c,
+            claims::replicates_for(c, replicates, quick),
+            quick,
+            accepted.as_ref(),
+        );
+        let stored = match out {
+            Some(o) if keep => claims::Stored::load(o, &c.id, &key),
+            _ => None,
+        };
+        let was_kept = stored.is_some();
+        let r = match stored {
+            Some(r) => {
+                kept += 1;
+                r
+            }
+            None => {
+                let r = claims::run(c, replicates, quick, accepted.as_ref());
+                ran += 1;
+                if let Some(o) = out {
+                    output::prepare_dir(o, true)?;
+                    claims::Stored {
+                        key,
+                        result: r.clone(),
+                    }
+                    .save(o)?;
+                }
+                r
+            }
+        };
         let off = match (&r.ablated, r.isolates()) {
             (None, _) => String::new(),
             (Some(a), Some(false)) => format!(
@@ -814,17 +851,47 @@ fn claims_command(
             (Some(a), _) => format!("; mechanism off: {}", a.verdict.as_str()),
         };
         println!(
-            "[{}/{}] {}: {}{off}; by construction: {} ({} replicates, {:.1} s)",
+            "[{}/{}] {}: {}{off}; by construction: {} ({} replicates, {:.1} s{})",
             i + 1,
             chosen.len(),
             r.id,
             r.full.verdict.as_str(),
             r.construction.0,
             r.replicates,
-            r.seconds
+            r.seconds,
+            if was_kept {
+                ", kept from an earlier run"
+            } else {
+                ""
+            }
         );
         results.push(r);
     }
+    if let (Some((k, n)), Some(o)) = (shard, out) {
+        println!(
+            "shard {k}/{n}: ran {ran} claim(s), kept {kept}, in {}/results/; when every shard is done: xiezuo claims --out {} --resume",
+            o.display(),
+            o.display()
+        );
+        return Ok(());
+    }
+    // The command line that made an output (shown on the HTML page and in docs/CLAIMS.md).
+    let command = |tail: &str| -> String {
+        let mut c = String::from("xiezuo claims");
+        for id in ids {
+            c.push_str(&format!(" {id}"));
+        }
+        if quick {
+            c.push_str(" --quick");
+        }
+        if let Some(n) = replicates {
+            c.push_str(&format!(" --replicates {n}"));
+        }
+        if let Some(a) = &accepted {
+            c.push_str(&format!(" --accepted {}", a.source));
+        }
+        c + tail
+    };
     let md = claims::markdown(&results);
     println!("\n{md}");
     println!(
@@ -833,7 +900,7 @@ fn claims_command(
         start.elapsed().as_secs_f64()
     );
     if let Some(o) = out {
-        output::prepare_dir(o, force)?;
+        output::prepare_dir(o, true)?;
         output::write_text(o, "claims.md", &md)?;
         let mut df = claims::frame(&results).map_err(|e| OutputError::Table {
             path: o.join("claims"),
@@ -843,22 +910,25 @@ fn claims_command(
         output::write_frame(o, "claims", &mut df, Format::Csv)?;
         let charts = crate::present::claims::claims_charts(&o.join("charts"), &results)
             .map_err(crate::present::report::ReportError::from)?;
+        let mut tail = format!(" --out {}", o.display());
+        if resume {
+            tail.push_str(" --resume");
+        }
+        crate::present::claims::claims_html(o, &chosen, &results, &command(&tail))?;
         println!(
-            "wrote {}/claims.md, claims.parquet, claims.csv and {} charts (PNG and SVG) in charts/",
+            "wrote {}/claims.html, claims.md, claims.parquet, claims.csv and {} charts (PNG and SVG) in charts/",
             o.display(),
             charts.len() / 2
         );
     }
     if let Some(d) = doc {
-        let mut command = String::from("xiezuo claims");
-        if quick {
-            command.push_str(" --quick");
-        }
-        if let Some(n) = replicates {
-            command.push_str(&format!(" --replicates {n}"));
-        }
-        command.push_str(&format!(" --doc {}", d.display()));
-        let text = claims::page(&all, &results, &command, start.elapsed().as_secs_f64());
+        let text = claims::page(
+            &all,
+            &results,
+            &command(&format!(" --doc {}", d.display())),
+            start.elapsed().as_secs_f64(),
+            accepted.as_ref(),
+        );
         let name = d
             .file_name()
             .and_then(|n| n.to_str())

@@ -34,6 +34,21 @@ fn a_claim_is_supported_and_its_ablation_is_not() {
     assert!(std::fs::read_to_string(out.join("claims.md"))
         .unwrap()
         .contains("| C8 | supported | inconclusive | "));
+    // The HTML page: the verdict beside the by-construction label, the sources, the chart
+    // embedded (self-contained).
+    let html = std::fs::read_to_string(out.join("claims.html")).unwrap();
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("href=\"#C8\""))
+        .expect("a summary row for C8");
+    assert!(
+        row.contains("<td class=\"sup\">supported</td><td class=\"no\">no</td>")
+            || row.contains("<td class=\"sup\">supported</td><td class=\"partly\">partly</td>")
+            || row.contains("<td class=\"sup\">supported</td><td class=\"yes\">yes</td>"),
+        "{row}"
+    );
+    assert!(html.contains("003_") && html.contains("data:image/png;base64,"));
+    assert!(html.contains("xiezuo claims C8 --quick --out"));
 }
 
 #[test]
@@ -102,10 +117,15 @@ fn the_catalogue_page_is_current() {
         digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
         "{digest}"
     );
+    // The accepted sets it was generated with, if any, are in the fingerprint too.
+    let accepted = xiezuo::batch::claims::recorded_accepted(&page).map(|f| {
+        xiezuo::batch::claims::Accepted::load(&root().join(&f))
+            .unwrap_or_else(|e| panic!("docs/CLAIMS.md names accepted sets {f}: {e}"))
+    });
     assert_eq!(
         xiezuo::batch::claims::recorded_fingerprint(&page),
-        Some(xiezuo::batch::claims::fingerprint(&claims)),
-        "claims/*.toml or the model changed: regenerate with `cargo run --release -- claims --doc docs/CLAIMS.md`"
+        Some(xiezuo::batch::claims::fingerprint(&claims, accepted.as_ref())),
+        "claims/*.toml or the model changed: regenerate with `cargo run --release -- claims --accepted calibration/accepted/china_2021_pairings.csv --doc docs/CLAIMS.md`"
     );
     // Every claim of the files has its section.
     for c in &claims {
@@ -130,4 +150,49 @@ fn c1_is_decomposed_by_channel() {
     assert_eq!(csv.lines().count(), 1 + 2 * (2 + 9), "{csv}");
     assert!(csv.contains("without market access,"), "{csv}");
     assert!(out.join("claims.parquet").exists());
+}
+
+#[test]
+fn shards_and_resume_give_the_tables_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sharded, whole) = (tmp.path().join("sharded"), tmp.path().join("whole"));
+    let run = |extra: &[&str], out: &std::path::Path| {
+        let mut args = vec!["claims", "C6", "C8", "C4_flows", "--quick", "--out"];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = bin().current_dir(root()).args(&args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let s0 = run(&["--shard", "0/2"], &sharded);
+    assert!(
+        s0.contains("ran 2 claim(s)") && !sharded.join("claims.md").exists(),
+        "{s0}"
+    );
+    run(&["--shard", "1/2"], &sharded);
+    let resumed = run(&["--resume"], &sharded);
+    assert_eq!(
+        resumed.matches("kept from an earlier run").count(),
+        3,
+        "{resumed}"
+    );
+    run(&[], &whole);
+    for f in ["claims.md", "claims.csv"] {
+        assert_eq!(
+            std::fs::read(sharded.join(f)).unwrap(),
+            std::fs::read(whole.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A stored result computed with other replicates is stale: run again.
+    let again = run(&["--resume", "--replicates", "3"], &sharded);
+    assert!(!again.contains("kept from an earlier run"), "{again}");
+    // --shard without --out, or with --doc, is a usage error.
+    let o = bin()
+        .current_dir(root())
+        .args(["claims", "--quick", "--shard", "0/2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --out"));
 }

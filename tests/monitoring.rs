@@ -202,3 +202,41 @@ fn temporary_assistance_keeps_identified_households_above_the_line() {
     let idle = arm(&["protection.assistance_cap=100000"]);
     assert_eq!(unmonitored, idle, "no identified households, no assistance");
 }
+
+#[test]
+fn registration_after_help_counts_only_relapses_the_help_did_not_prevent() {
+    // `protection.registration = "after_help"` (ODD §7.4 step 6, 先帮扶后认定): a household
+    // found poor in the tick it is identified is helped for a year before it can be
+    // registered, so fewer relapses are registered than under `identified`, while the
+    // income relapses themselves are untouched (the rule only reads the status). With
+    // temporary assistance the held-over households are helped, and fewer still are.
+    let measures: [fn(&xiezuo::model::metrics::Measures) -> f64; 2] = [
+        |m| m.registered_relapses / m.households,
+        |m| m.relapses_per_household,
+    ];
+    let arm = |set: &[&str]| west_means(&small("one_way_aid.toml", set), 2016, i32::MAX, &measures);
+    let on = "protection.monitoring_detection=0.5";
+    let identified = arm(&[on]);
+    let after_help = arm(&[on, "protection.registration=after_help"]);
+    let (d, h) = paired(&identified, &after_help, 0);
+    eprintln!("after_help − identified: registered relapses per household {d:+.5} ± {h:.5}");
+    assert!(d + h < 0.0, "fewer registered: {d} ± {h}");
+    let (d, h) = paired(&identified, &after_help, 1);
+    assert_eq!(
+        (d, h),
+        (0.0, 0.0),
+        "income relapses do not depend on the registration"
+    );
+    let assisted = arm(&[
+        on,
+        "protection.registration=after_help",
+        "protection.assistance_cap=6000",
+    ]);
+    let (d, h) = paired(&after_help, &assisted, 0);
+    eprintln!("assistance 6,000 under after_help: {d:+.5} ± {h:.5}");
+    assert!(d + h < 0.0, "assistance prevents registrations: {d} ± {h}");
+    // Without monitoring the rule has nothing to hold over.
+    let off = arm(&[]);
+    let off_after = arm(&["protection.registration=after_help"]);
+    assert_eq!(off, off_after);
+}

@@ -805,6 +805,20 @@ pub struct ProtectionParams {
     pub insurance_cap: f64,
     /// Who is insured.
     pub insurance_scope: InsuranceScope,
+    /// When a relapse of a monitored household is registered.
+    pub registration: Registration,
+}
+
+/// When the registration counts a relapse (返贫) of a household the monitoring identified
+/// (ODD §7.4 step 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// At the assessment, if the household is identified by the end of that tick.
+    Identified,
+    /// At the assessment if it was identified before that tick (its help failed); one
+    /// identified only at that tick is registered at the next assessment if still poor.
+    AfterHelp,
 }
 
 /// Who the county-wide anti-return insurance covers (ODD §7.4 step 20a).
@@ -837,6 +851,7 @@ impl Default for ProtectionParams {
             insurance_line: d("protection.insurance_line"),
             insurance_cap: d("protection.insurance_cap"),
             insurance_scope: InsuranceScope::Registered,
+            registration: Registration::Identified,
         }
     }
 }

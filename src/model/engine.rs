@@ -8,7 +8,9 @@ use crate::model::accum::BlockAcc;
 use crate::model::agents::demography::{self, Tally};
 use crate::model::agents::household::{self, Rates, StepParams};
 use crate::model::agents::{firm, government};
-use crate::model::config::{Config, InsuranceScope, ShockKind, Side, SocialTargeting};
+use crate::model::config::{
+    Config, InsuranceScope, Registration, ShockKind, Side, SocialTargeting,
+};
 use crate::model::firms::FirmKind;
 use crate::model::flows::Channel;
 use crate::model::ledger::Account;
@@ -327,6 +329,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         },
         ins_cap: cfg.protection.insurance_cap as f32,
         ins_all: cfg.protection.insurance_scope == InsuranceScope::All,
+        after_help: cfg.protection.registration == Registration::AfterHelp,
         assist_cap: (cfg.protection.assistance_cap / tpy as f64) as f32,
         social_shocked: cfg.social.targeting == SocialTargeting::Shocked,
     }

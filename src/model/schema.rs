@@ -252,6 +252,8 @@ pub const STEPS: &[&str] = &["month", "quarter", "year"];
 pub const SIDES: &[&str] = &["east", "west"];
 /// Allowed values of `protection.insurance_scope`.
 pub const INSURANCE_SCOPES: &[&str] = &["registered", "all"];
+/// Allowed values of `protection.registration`.
+pub const REGISTRATIONS: &[&str] = &["identified", "after_help"];
 /// Allowed values of `centre.protective_use`.
 pub const PROTECTIVE_USES: &[&str] = &["reserve", "transfers", "both"];
 /// Allowed values of `social.targeting`.
@@ -681,6 +683,8 @@ pub const KEYS: &[KeySpec] = &[
         .doc("Most the insurer pays one household for a year under shock (an estimate: county schemes cap payouts at 10,000–50,000 yuan)"),
     spec("protection.insurance_scope", Kind::Choice(INSURANCE_SCOPES), Default::Text("registered"), "who is insured")
         .doc("`registered`: the households ever registered poor and those the monitoring identified (脱贫人口及监测对象应保尽保, 003); `all`: every household of the region"),
+    spec("protection.registration", Kind::Choice(REGISTRATIONS), Default::Text("identified"), "when a relapse is registered")
+        .doc("When the registration counts an exited household's fall below the line as a return to poverty (返贫): `identified`, at the assessment if the monitoring has identified it by the end of that tick; `after_help`, at the assessment only if it was identified before that tick (monitored and helped, and still poor), while one identified at the assessment itself becomes a monitoring subject and is registered at the next assessment if it is still poor then (the 2021 monitoring guidance: identified households are helped first, 先帮扶后认定). Without monitoring every relapse is registered"),
     num("demography.elder_share", 0.2381, "share of persons")
         .range(0.0, 1.0)
         .doc("Persons aged 60 or more at the start (rural China 23.81%, 2020 census); the rest of the non-workers are children"),

@@ -556,6 +556,7 @@ fn init_household(
         sick_end: 0,
         disaster_end: 0,
         dibao: 0.0,
+        dibao_paid: 0.0,
         status: if poor {
             status::POOR
         } else {

@@ -677,7 +677,7 @@ pub fn difference_figure(rows: &[CmpRow], a: &str, b: &str, paired: bool, n: usi
     fig
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -808,7 +808,7 @@ pub fn standard_charts(dir: &Path, charts: &Path) -> Result<Vec<Shown>, ReportEr
     Ok(out)
 }
 
-fn figure_html(h: &mut String, png: &Path, caption: &str) -> Result<(), ReportError> {
+pub(crate) fn figure_html(h: &mut String, png: &Path, caption: &str) -> Result<(), ReportError> {
     let bytes = std::fs::read(png).map_err(|e| ReportError::Io {
         path: png.to_path_buf(),
         source: e,

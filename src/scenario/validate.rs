@@ -51,6 +51,57 @@ pub struct Loaded {
     pub notes: Vec<String>,
 }
 
+impl Loaded {
+    /// Stops the run after `years` years (never later than the scenario's own horizon):
+    /// the command line's `--years`.
+    pub fn stop_after_years(&mut self, years: std::num::NonZeroU32) {
+        let cal = &mut self.config.calendar;
+        cal.ticks = cal
+            .ticks
+            .min(years.get().saturating_mul(cal.ticks_per_year()));
+    }
+
+    /// The fully resolved scenario as TOML text (`scenario.resolved.toml`): the merged
+    /// document with the seed and scenario format actually used, and a note when the run
+    /// stops before the scenario's horizon. Loading it gives the same configuration.
+    pub fn resolved_text(&self) -> String {
+        // Reflect changes that bypass the document (a seed or years given on the command
+        // line), and record the scenario format the resolved document is written in.
+        let mut doc = self.resolved.clone();
+        doc.insert(
+            "format".into(),
+            toml::Value::Integer(super::FORMAT_VERSION as i64),
+        );
+        let run = doc
+            .entry("run")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(t) = run.as_table_mut() {
+            t.insert("seed".into(), toml::Value::Integer(self.config.seed as i64));
+        }
+        let cal = &self.config.calendar;
+        let note = if cal.ticks % cal.ticks_per_year() == 0
+            && doc
+                .get("time")
+                .and_then(|t| t.get("years"))
+                .and_then(|y| y.as_integer())
+                != Some((cal.ticks / cal.ticks_per_year()) as i64)
+        {
+            format!(
+                "# Run stopped after {} years (--years); dates are checked against time.years below.\n",
+                cal.ticks / cal.ticks_per_year()
+            )
+        } else {
+            String::new()
+        };
+        let body = note + &toml::to_string(&doc).unwrap_or_default();
+        format!(
+            "# Fully resolved scenario `{}` (from {}).\n{body}",
+            self.config.name,
+            self.files.join(" <- ")
+        )
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {

@@ -622,6 +622,21 @@ fn write_results(dir: &Path, c: &Calibration, o: &Outcome) -> Result<(), Calibra
         .collect();
     output::write_text(dir, "calibrated.set", &set)?;
     output::write_text(dir, "fit.md", &markdown(c, o))?;
+    // The accepted sets alone (the posterior's generation), for `xiezuo claims --accepted`.
+    if let Some(last) = o
+        .generations
+        .iter()
+        .rev()
+        .find(|g| g.complete)
+        .or(o.generations.last())
+    {
+        let mut df =
+            generations_frame(c, std::slice::from_ref(last)).map_err(|e| OutputError::Table {
+                path: dir.join("accepted.csv"),
+                source: e,
+            })?;
+        output::write_frame(dir, "accepted", &mut df, Format::Csv)?;
+    }
     Ok(())
 }
 

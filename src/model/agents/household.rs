@@ -45,6 +45,9 @@ pub mod flags {
     pub const VULNERABLE: u8 = 8;
     /// Identified as at risk by the dynamic monitoring (监测对象) and not yet removed.
     pub const MONITORED: u8 = 16;
+    /// Relapsed at an assessment in the tick it was identified; registered as returned to
+    /// poverty at the next assessment if still poor (`protection.registration = "after_help"`).
+    pub const PENDING: u8 = 32;
 }
 
 /// One simulated villager household (also used, with the same rules, for eastern households).
@@ -66,8 +69,12 @@ pub struct Household {
     pub log_var: f32,
     /// Trailing-year per-capita net income (sum of the ring), yuan/person/year.
     pub trailing: f32,
-    /// Dibao benefit granted at the last means test, yuan per person per year (0 = none).
+    /// Dibao benefit in force, yuan per person per year (0 = none): granted at the last
+    /// means test, or when the monitoring identified the household since.
     pub dibao: f32,
+    /// Dibao received since the last means test, yuan per person (what the next test
+    /// deducts from the trailing year to find the household's own income).
+    pub dibao_paid: f32,
     /// Region index.
     pub region: u16,
     /// Ticks since the start at which the household last exited poverty, plus one (0 = never).
@@ -245,6 +252,9 @@ pub struct StepParams {
     pub ins_cap: f32,
     /// Whether every household is insured (else the registered and the identified).
     pub ins_all: bool,
+    /// Registration after help: a relapse of a household identified only at the assessment
+    /// tick is registered at the next assessment if it is still poor then.
+    pub after_help: bool,
     /// Temporary assistance to identified households: most paid per tick (0: none).
     pub assist_cap: f32,
     /// Whether social cash help goes to shocked households (else to those at risk).
@@ -734,6 +744,7 @@ fn tick_income(
         0.0
     };
     let dibao = h.dibao * h.size as f32 / p.tpy as f32;
+    h.dibao_paid += h.dibao / p.tpy as f32;
     let pension = h.elders as f32 * p.pension;
     let farm_subsidy = p.farm_subsidy;
     // Medical insurance pays its share of the bill first; health services (aid) cover their
@@ -844,23 +855,18 @@ fn means_test(
         return;
     }
     let eps: f32 = rng.sample::<f32, _>(StandardNormal);
-    // At a means test the trailing year holds exactly the benefit in force since the last
-    // one, whatever the tick length.
-    let own = (h.trailing - h.dibao).max(0.0);
+    // The trailing year is the ticks since the last means test: the household's own income
+    // is it less the benefit received over them (granted then, or since on identification).
+    let own = (h.trailing - h.dibao_paid).max(0.0);
+    h.dibao_paid = 0.0;
     acc.own_hist.add(own.max(1.0) as f64);
-    let e = p.dibao_error;
-    let assessed = own * (e * eps - 0.5 * e * e).exp();
     // Identified households are covered whatever the quota (应保尽保), when so configured.
     let cutoff = if p.monitor_dibao && h.flags & flags::MONITORED != 0 {
         p.dibao_standard
     } else {
         p.dibao_standard.min(r.dibao_threshold)
     };
-    h.dibao = if assessed < cutoff {
-        p.dibao_standard - assessed
-    } else {
-        0.0
-    };
+    h.dibao = dibao_benefit(own, p.dibao_standard, cutoff, p.dibao_error, eps);
 }
 
 /// ODD §7.4 part 4, dependency (step 22): effort drifts toward 1 − dependency × (the share
@@ -906,8 +912,18 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
                 acc.entries += 1.0;
                 status::POOR
             }
-            (status::POOR, true) | (status::RELAPSED, true) => was,
+            (status::POOR, true) => was,
+            (status::RELAPSED, true) => {
+                // Helped for a year and still poor: the registration now counts the relapse
+                // it held over at the last assessment.
+                if h.flags & flags::PENDING != 0 {
+                    acc.registered_relapses += 1.0;
+                    h.flags &= !flags::PENDING;
+                }
+                was
+            }
             (status::POOR, false) | (status::RELAPSED, false) => {
+                h.flags &= !flags::PENDING;
                 acc.exits += 1.0;
                 h.last_exit = (t + 1).min(u16::MAX as u32) as u16;
                 h.flags |= flags::EVER_EXITED;
@@ -916,9 +932,16 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
             (_, true) => {
                 acc.relapses += 1.0;
                 // Registered only if the monitoring has identified the household; without
-                // monitoring, the assessment itself registers every relapse.
-                if p.p_detect <= 0.0 || h.flags & flags::MONITORED != 0 {
+                // monitoring, the assessment itself registers every relapse. After help, a
+                // household identified only in this tick is held over to the next assessment.
+                if p.p_detect <= 0.0 || start.monitored {
                     acc.registered_relapses += 1.0;
+                } else if h.flags & flags::MONITORED != 0 {
+                    if p.after_help {
+                        h.flags |= flags::PENDING;
+                    } else {
+                        acc.registered_relapses += 1.0;
+                    }
                 }
                 h.flags |= flags::EVER_RELAPSED;
                 status::RELAPSED
@@ -994,6 +1017,32 @@ fn monitor(
     if candidate && rng.random::<f32>() < p.p_detect {
         h.flags |= flags::MONITORED;
         acc.identified += 1.0;
+        // Eligible monitoring subjects enter the dibao when identified (纳入低保, the 2021
+        // guidance), not at the next yearly test: one not on it is means-tested now on its
+        // trailing year (draw 6b). At the assessment tick the yearly test follows anyway.
+        if p.monitor_dibao && p.dibao_standard > 0.0 && h.dibao == 0.0 && !p.means_test {
+            let eps: f32 = rng.sample::<f32, _>(StandardNormal);
+            h.dibao = dibao_benefit(
+                h.trailing.max(0.0),
+                p.dibao_standard,
+                p.dibao_standard,
+                p.dibao_error,
+                eps,
+            );
+        }
+    }
+}
+
+/// The dibao benefit of a household whose own income per person is `own`, assessed with the
+/// mean-one lognormal error `exp(e·ε − e²/2)`: the assessed gap to the standard if the
+/// assessed income is below `cutoff`, else 0.
+#[inline(always)]
+fn dibao_benefit(own: f32, standard: f32, cutoff: f32, e: f32, eps: f32) -> f32 {
+    let assessed = own * (e * eps - 0.5 * e * e).exp();
+    if assessed < cutoff {
+        standard - assessed
+    } else {
+        0.0
     }
 }
 
@@ -1145,6 +1194,7 @@ mod tests {
             ins_line: 0.0,
             ins_cap: 0.0,
             ins_all: false,
+            after_help: false,
             assist_cap: 0.0,
             social_shocked: false,
         }
@@ -1232,7 +1282,7 @@ mod tests {
 
     #[test]
     fn record_is_compact() {
-        assert!(std::mem::size_of::<Household>() <= 48);
+        assert!(std::mem::size_of::<Household>() <= 52);
         assert_eq!(std::mem::size_of::<Members>(), 56);
     }
 
@@ -1253,6 +1303,115 @@ mod tests {
         assert!(!eligible(&h, 100, 12));
         h.flags |= flags::MONITORED;
         assert!(eligible(&h, 100, 12));
+    }
+
+    /// `after_help`: a relapse in the tick of identification is held over (PENDING) and
+    /// registered at the next assessment only if the household is still poor; one
+    /// identified before the assessment is registered at once; `identified` registers both.
+    #[test]
+    fn registration_after_help_holds_over_the_newly_identified() {
+        let assess = |after_help: bool, trailing: f32, h: &mut Household, monitored: bool| {
+            let p = StepParams {
+                assess: true,
+                p_detect: 0.5,
+                after_help,
+                ..params()
+            };
+            let start = Start {
+                was: h.status,
+                eligible: false,
+                at_risk: false,
+                member: true,
+                monitored,
+                insured: false,
+                rest: 0.0,
+            };
+            h.trailing = trailing;
+            let mut acc = BlockAcc::default();
+            poverty_status(h, &p, &start, &mut acc);
+            (acc.relapses, acc.registered_relapses)
+        };
+        let exited = || Household {
+            status: status::EXITED,
+            flags: flags::MONITORED | flags::EVER_POOR | flags::EVER_EXITED,
+            size: 3,
+            ..Default::default()
+        };
+        // Identified in this tick (MONITORED now, not at the start).
+        let mut h = exited();
+        assert_eq!(assess(false, 3000.0, &mut h, false), (1.0, 1.0));
+        let mut h = exited();
+        assert_eq!(assess(true, 3000.0, &mut h, false), (1.0, 0.0));
+        assert!(h.flags & flags::PENDING != 0 && h.status == status::RELAPSED);
+        // A year later, still poor: registered now, once.
+        assert_eq!(assess(true, 3500.0, &mut h, true), (0.0, 1.0));
+        assert_eq!(h.flags & flags::PENDING, 0);
+        assert_eq!(assess(true, 3500.0, &mut h, true), (0.0, 0.0));
+        // Or lifted by the help: an exit, never registered.
+        let mut h = exited();
+        assess(true, 3000.0, &mut h, false);
+        assert_eq!(assess(true, 4500.0, &mut h, true), (0.0, 0.0));
+        assert_eq!((h.status, h.flags & flags::PENDING), (status::EXITED, 0));
+        // Identified before the assessment: registered at once under either rule.
+        let mut h = exited();
+        assert_eq!(assess(true, 3000.0, &mut h, true), (1.0, 1.0));
+        // Not identified at all: the registration does not see it.
+        let mut h = exited();
+        h.flags &= !flags::MONITORED;
+        assert_eq!(assess(true, 3000.0, &mut h, false), (1.0, 0.0));
+    }
+
+    /// An identified household not on the dibao is means-tested at once and paid from the
+    /// next tick; the yearly test then deducts only what it received.
+    #[test]
+    fn identification_grants_the_dibao_and_the_test_deducts_what_was_paid() {
+        use rand::SeedableRng;
+        let p = StepParams {
+            p_detect: 1.0,
+            dibao_standard: 6000.0,
+            ..params()
+        };
+        let (mut h, _) = family();
+        h.trailing = 2000.0;
+        let mut acc = BlockAcc::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        monitor(
+            &mut h,
+            &p,
+            &Shocks::default(),
+            &Income::default(),
+            &mut rng,
+            &mut acc,
+        );
+        // No assessment error: the benefit fills the gap to the standard.
+        assert_eq!(h.dibao, 4000.0);
+        // Already on it: identification does not re-test.
+        let (mut g, _) = family();
+        g.trailing = 2000.0;
+        g.dibao = 100.0;
+        monitor(
+            &mut g,
+            &p,
+            &Shocks::default(),
+            &Income::default(),
+            &mut rng,
+            &mut acc,
+        );
+        assert_eq!(g.dibao, 100.0);
+        // Paid for 3 ticks before the yearly test: 1,000 a person received, which the test
+        // deducts from the trailing year (3,000: own income 2,000, so the gap stays 4,000).
+        h.dibao_paid = 3.0 * 4000.0 / 12.0;
+        h.trailing = 3000.0;
+        let test = StepParams {
+            means_test: true,
+            ..p
+        };
+        let r = Rates {
+            dibao_threshold: 1e9,
+            ..Default::default()
+        };
+        means_test(&mut h, &r, &test, &mut rng, &mut acc);
+        assert_eq!((h.dibao, h.dibao_paid), (4000.0, 0.0));
     }
 
     #[test]
