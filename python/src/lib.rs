@@ -315,16 +315,19 @@ fn compare<'py>(
 }
 
 /// Runs a batch file into `out` as `xiezuo batch` (parallel, resumable), then merges it
-/// (`xiezuo merge`); returns (runs in the batch, run now, failed). The tables are then
-/// read with `xiezuo.read(out)`.
+/// (`xiezuo merge`); returns (runs in the batch, run now, failed). `progress(done, total)`
+/// is called after every run; if it raises (or on Ctrl-C) no further run starts and the
+/// exception propagates (`resume=True` continues later). The tables are then read with
+/// `xiezuo.read(out)`.
 #[pyfunction]
-#[pyo3(signature = (file, out, jobs=None, resume=false))]
+#[pyo3(signature = (file, out, jobs=None, resume=false, progress=None))]
 fn batch(
     py: Python<'_>,
     file: PathBuf,
     out: PathBuf,
     jobs: Option<usize>,
     resume: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<(usize, usize, usize)> {
     let exp = xiezuo::batch::experiment::Experiment::load(&file).map_err(err)?;
     let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -335,9 +338,21 @@ fn batch(
         shard: None,
         text,
     };
-    let report = py
-        .detach(|| xiezuo::batch::runner::run_batch(&exp, &opts))
-        .map_err(err)?;
+    let report = with_progress(py, progress, |cancel, report| {
+        let each = |done: usize, total: usize| {
+            report(Progress {
+                done: done as u32,
+                total: total as u32,
+                burn_in: false,
+            })
+        };
+        let ctl = xiezuo::batch::runner::BatchControl {
+            progress: Some(&each),
+            cancel: Some(cancel),
+        };
+        xiezuo::batch::runner::run_batch_with(&exp, &opts, &ctl)
+    })?
+    .map_err(err)?;
     py.detach(|| xiezuo::batch::runner::merge(&out, &[]))
         .map_err(err)?;
     Ok((report.total, report.done, report.failed))

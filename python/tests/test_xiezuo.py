@@ -138,13 +138,24 @@ key = "policy.leakage"
 values = [0.0, 0.3]
 """
     )
-    b = xiezuo.batch(f, tmp_path / "out", jobs=2)
+    calls = []
+    b = xiezuo.batch(f, tmp_path / "out", jobs=2, progress=lambda d, t: calls.append((d, t)))
     assert (b.total, b.ran, b.failed) == (4, 4, 0)
+    assert sorted(calls) == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert b.metrics["replicate"].n_unique() == 2 and "param.policy.leakage" in b.metrics.columns
     p = cli("batch", str(f), "--out", str(tmp_path / "cli"), "--jobs", "1")
     assert p.returncode == 0, p.stderr
     assert cli("merge", str(tmp_path / "cli")).returncode == 0
     assert_frame_equal(b.metrics, pl.read_parquet(tmp_path / "cli" / "metrics.parquet"), check_exact=True)
+    # A callback that raises stops the batch; resume=True finishes it, with the same tables.
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        xiezuo.batch(f, tmp_path / "stopped", jobs=1, progress=stop)
+    again = xiezuo.batch(f, tmp_path / "stopped", jobs=1, resume=True)
+    assert again.ran == 3
+    assert_frame_equal(again.metrics, b.metrics, check_exact=True)
 
 
 def test_scenarios_and_keys_are_the_command_lines():

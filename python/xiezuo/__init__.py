@@ -173,10 +173,18 @@ class Batch:
             raise AttributeError(name) from None
 
 
-def batch(file: str | Path, out: str | Path, jobs: int | None = None, resume: bool = False) -> Batch:
+def batch(
+    file: str | Path,
+    out: str | Path,
+    jobs: int | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> Batch:
     """Runs a batch file into ``out`` (``xiezuo batch``: parallel, resumable with
-    ``resume=True``), merges it and returns its tables (``metrics``, ``runs``, …)."""
-    total, ran, failed = _native.batch(str(file), str(out), jobs, resume)
+    ``resume=True``), merges it and returns its tables (``metrics``, ``runs``, …).
+    ``progress(done, total)`` is called after every run; if it raises, no further run
+    starts and the exception propagates (``resume=True`` finishes the batch later)."""
+    total, ran, failed = _native.batch(str(file), str(out), jobs, resume, progress)
     return Batch(Path(out), total, ran, failed, read(out))
 
 

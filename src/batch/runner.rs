@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -431,8 +431,28 @@ fn finished(tables: &[String], out: &Path, key: &str) -> bool {
     failed_path(out, key).exists() || tables.iter().all(|t| part_path(out, t, key).exists())
 }
 
+/// Hooks of a batch run in-process (the Python module): a report after every finished run,
+/// and a cancel flag that stops taking new runs (runs in flight finish; `resume` continues
+/// the batch later).
+#[derive(Default)]
+pub struct BatchControl<'a> {
+    /// Called with (runs finished or failed in this invocation, runs it has to do).
+    pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    /// Once set, no further run starts.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
 /// Runs (the selected part of) a batch.
 pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, BatchError> {
+    run_batch_with(exp, opts, &BatchControl::default())
+}
+
+/// [`run_batch`] with progress reports and cancellation.
+pub fn run_batch_with(
+    exp: &Experiment,
+    opts: &BatchOptions,
+    ctl: &BatchControl,
+) -> Result<BatchReport, BatchError> {
     let out = &opts.out;
     let runs = exp.runs();
     let print = Fingerprint::of(exp, &opts.text, &runs);
@@ -563,6 +583,9 @@ pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, B
                     }
                 };
                 loop {
+                    if ctl.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                        break;
+                    }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(run) = todo.get(i) else { break };
                     match pool.install(|| execute_run(exp, run, out)) {
@@ -579,7 +602,11 @@ pub fn run_batch(exp: &Experiment, opts: &BatchOptions) -> Result<BatchReport, B
                             }
                         }
                     }
-                    progress.tick(done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+                    let (d, f) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+                    progress.tick(d, f);
+                    if let Some(report) = ctl.progress {
+                        report(d + f, todo.len());
+                    }
                 }
             });
         }
