@@ -44,6 +44,9 @@ pub enum CliError {
     /// Charts or the report could not be made.
     #[error(transparent)]
     Report(#[from] crate::present::report::ReportError),
+    /// `serve` could not start.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
     /// A calibration could not run.
     #[error(transparent)]
     Calibrate(#[from] crate::batch::calibrate::CalibrateError),
@@ -62,6 +65,7 @@ impl CliError {
             | CliError::Calibrate(crate::batch::calibrate::CalibrateError::Output(
                 OutputError::NotEmpty(_) | OutputError::BadOutDir { .. },
             ))
+            | CliError::Serve(_)
             | CliError::Output(OutputError::NotEmpty(_))
             | CliError::Output(OutputError::BadOutDir { .. }) => 2,
             CliError::RunsFailed { .. } => 3,
@@ -319,6 +323,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: KeysFormat,
     },
+    /// Explore two scenarios live in a browser: a parameter panel, curves with 95% bands as
+    /// replicates finish, and B − A (default: built-in one_way_aid vs two_way_market).
+    Serve {
+        /// Scenario A and B (files or builtin:NAME); none = the default comparison.
+        scenarios: Vec<PathBuf>,
+        /// Address to bind; the default serves this machine only.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port (0: any free port, printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Most simulated households per region; larger regions are downscaled (weights
+        /// raised, the real population unchanged).
+        #[arg(long, default_value_t = 2000)]
+        households: u32,
+        /// Most replicates a request may ask for.
+        #[arg(long, default_value_t = 40)]
+        max_replicates: u32,
+    },
 }
 
 /// What `xiezuo scenarios` does besides listing.
@@ -569,6 +592,38 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
             for f in files {
                 println!("wrote {}", f.display());
             }
+            Ok(())
+        }
+        Command::Serve {
+            scenarios,
+            host,
+            port,
+            households,
+            max_replicates,
+        } => {
+            let scenarios = match scenarios.len() {
+                0 => crate::serve::ServeOptions::default().scenarios,
+                2 => [scenarios[0].clone(), scenarios[1].clone()],
+                n => {
+                    return Err(CliError::Usage(format!(
+                        "serve takes two scenarios (A and B) or none, got {n}"
+                    )))
+                }
+            };
+            let handle = crate::serve::start(crate::serve::ServeOptions {
+                scenarios,
+                host,
+                port,
+                households,
+                max_replicates,
+            })?;
+            println!(
+                "serving {} (Ctrl-C stops); A = {}, B = {}",
+                handle.url(),
+                handle.scenario_names[0],
+                handle.scenario_names[1]
+            );
+            handle.wait();
             Ok(())
         }
         Command::Keys { format } => {

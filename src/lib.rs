@@ -9,11 +9,10 @@
 //! - [`output`]: the recorder that keeps rows, Parquet/CSV writers, comparison rows;
 //! - [`batch`]: batch files and sweeps, replicates, the parallel runner, merge, summaries;
 //! - [`present`]: reading outputs back, charts and the HTML report;
+//! - [`serve`]: `xiezuo serve`, the local web page that explores two scenarios live;
 //! - [`cli`]: the commands; `main.rs` only maps errors to exit codes.
 //!
-//! Homes reserved for what comes next, beside `batch`: `claims` (the claims catalogue),
-//! `sensitivity` and `calibrate`; beside `present`: `serve` (the local web page); and the
-//! `python/` binding crate beside this package.
+//! The `python/` binding crate, beside this package, is a front end like `cli`.
 
 pub mod batch;
 pub mod cli;
@@ -21,4 +20,5 @@ pub mod model;
 pub mod output;
 pub mod present;
 pub mod scenario;
+pub mod serve;
 pub mod stats;

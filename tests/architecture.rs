@@ -235,8 +235,8 @@ fn layer(module: &str) -> &str {
 }
 
 /// Layers from the inside out; a layer may import only the layers before it.
-const LAYERS: [&str; 7] = [
-    "model", "stats", "scenario", "output", "batch", "present", "cli",
+const LAYERS: [&str; 8] = [
+    "model", "stats", "scenario", "output", "batch", "present", "serve", "cli",
 ];
 
 struct Graph {
