@@ -28,7 +28,7 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String)
     let status = head[9..12].parse().unwrap();
     let mut body = &out[split + 4..];
     if !head.contains("transfer-encoding: chunked") {
-        return (status, String::from_utf8(body.to_vec()).unwrap());
+        return (status, String::from_utf8_lossy(body).into_owned());
     }
     // Chunked (large bodies): hex size, CRLF, data, CRLF, …, 0. Sizes count bytes.
     let mut data = Vec::new();
@@ -41,7 +41,7 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String)
         data.extend_from_slice(&body[eol + 2..eol + 2 + n]);
         body = &body[eol + 2 + n + 2..];
     }
-    (status, String::from_utf8(data).unwrap())
+    (status, String::from_utf8_lossy(&data).into_owned())
 }
 
 fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
@@ -230,5 +230,78 @@ fn a_taken_port_is_a_clear_error() {
     assert!(
         err.contains("cannot listen") && err.contains("--port 0"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_timeline_is_editable_arm_by_arm_and_flows_come_with_the_curves() {
+    let h = start(small()).unwrap();
+    let (_, c) = json(h.addr, "GET", "/api/config", "");
+    let t = &c["timeline"][1];
+    assert_eq!(t["phases"][1]["name"], "withdrawal");
+    assert_eq!(t["shocks"][0]["kind"], "pandemic");
+    assert_eq!(c["network"][0]["links"][0]["west"], "Upland");
+    // B's withdrawal two years later, A unchanged; the downloads say so.
+    let (s, v) = json(
+        h.addr,
+        "POST",
+        "/api/run",
+        r#"{"set_b": {"phase.withdrawal.start": "2023-01", "shock[0].severity": 0.6}, "replicates": 2}"#,
+    );
+    assert_eq!(s, 200, "{v}");
+    let job = v["job"].as_u64().unwrap();
+    let done = wait(h.addr, job);
+    let (_, a) = http(h.addr, "GET", &format!("/api/job/{job}/a.toml"), "");
+    let (_, b) = http(h.addr, "GET", &format!("/api/job/{job}/b.toml"), "");
+    assert!(a.contains("start = \"2021-01\"") && !a.contains("start = \"2023-01\""));
+    assert!(b.contains("start = \"2023-01\"") && b.contains("severity = 0.6"));
+    // Flows: yearly totals per channel and per-link totals, for both arms.
+    let f = &done["flows"][1];
+    assert_eq!(f["years"].as_array().unwrap().len(), 10);
+    assert!(f["yearly"]["fiscal_aid"][0].as_f64().unwrap() > 0.0);
+    assert!(f["links"][0]["capital"].as_f64().unwrap() > 0.0);
+    // Fiscal aid stops at B's later withdrawal, at A's earlier one.
+    let aid = |arm: usize, year: usize| {
+        done["flows"][arm]["yearly"]["fiscal_aid"][year]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        aid(0, 6) == 0.0 && aid(1, 6) > 0.0,
+        "2022: A {} B {}",
+        aid(0, 6),
+        aid(1, 6)
+    );
+    // Parquet of the curves.
+    let (s, _) = http(
+        h.addr,
+        "GET",
+        &format!("/api/job/{job}/comparison.parquet"),
+        "",
+    );
+    assert_eq!(s, 200);
+    // Only the arm's own phases and shocks, in range.
+    let (s, v) = json(
+        h.addr,
+        "POST",
+        "/api/run",
+        r#"{"set_a": {"phase.nothing.start": "2023-01"}}"#,
+    );
+    assert!(
+        s == 400
+            && v["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("timeline key")
+    );
+    let (s, v) = json(
+        h.addr,
+        "POST",
+        "/api/run",
+        r#"{"set_a": {"shock[0].severity": 7}}"#,
+    );
+    assert!(
+        s == 400 && v["errors"][0]["key"] == "shock[0].severity",
+        "{v}"
     );
 }

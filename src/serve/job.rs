@@ -1,16 +1,69 @@
 //! One exploration job of `xiezuo serve`: replicates of arms A and B run in a background
 //! thread with common seeds, and after every pair the yearly comparison (means, 95%
-//! intervals, B − A) is recomputed so that the page can draw it while the rest runs. A job
+//! intervals, B − A) and the flows along the links are updated so that the page can draw
+//! them while the rest runs. A job
 //! is cancelled when a newer one starts; its runs stop at their next tick.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::batch::replicate::run_controlled;
+use crate::model::config::Config;
+use crate::model::flows::{Channel, Flow};
 use crate::model::rng::Streams;
 use crate::model::run::Control;
 use crate::output::compare::{compare, yearly, CompareRow, YearRow};
+use crate::output::recorder::FlowRows;
 use crate::scenario::Loaded;
+
+/// Per arm, the flows along its links so far: the mean over finished replicates of each
+/// channel's yearly total (all links), and of each link's horizon total per flow kind.
+#[derive(Debug, Clone, Default)]
+pub struct Flows {
+    /// `[channel][year]`: sum over replicates of the channel's total over the year.
+    pub yearly: Vec<Vec<f64>>,
+    /// `[link][flow kind]`: sum over replicates of the link's total over the horizon.
+    pub links: Vec<[f64; 4]>,
+    /// Replicates added.
+    pub n: u32,
+}
+
+impl Flows {
+    fn new(cfg: &Config) -> Flows {
+        let years = cfg.calendar.ticks.div_ceil(cfg.calendar.ticks_per_year()) as usize;
+        Flows {
+            yearly: vec![vec![0.0; years]; Channel::ALL.len()],
+            links: vec![[0.0; 4]; cfg.links.len()],
+            n: 0,
+        }
+    }
+
+    /// Adds one run's flows (stocks, such as the migrant stock, are left out: a sum of a
+    /// stock over ticks means nothing).
+    fn add(&mut self, cfg: &Config, rows: &FlowRows) {
+        for i in 0..rows.tick.len() {
+            let ch = rows.channel[i];
+            if ch == Channel::MigrantStock {
+                continue;
+            }
+            let c = Channel::ALL.iter().position(|x| *x == ch).unwrap_or(0);
+            let y = cfg.calendar.year_index(rows.tick[i]) as usize;
+            if let Some(v) = self.yearly[c].get_mut(y) {
+                *v += rows.amount[i];
+            }
+            let k = match ch.kind().0 {
+                Flow::Capital => 0,
+                Flow::Labour => 1,
+                Flow::Talent => 2,
+                Flow::Products => 3,
+            };
+            if let Some(l) = self.links.get_mut(rows.link[i] as usize) {
+                l[k] += rows.amount[i];
+            }
+        }
+        self.n += 1;
+    }
+}
 
 /// What the page polls: progress and the comparison so far.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +78,8 @@ pub struct Snapshot {
     pub cancelled: bool,
     /// The comparison of the pairs done so far (empty before the first).
     pub rows: Vec<CompareRow>,
+    /// Flows of arm A and B so far.
+    pub flows: [Flows; 2],
 }
 
 /// A running or finished job.
@@ -47,6 +102,7 @@ impl Job {
         let cancel = Arc::new(AtomicBool::new(false));
         let state = Arc::new(Mutex::new(Snapshot {
             total: replicates,
+            flows: [Flows::new(&arms[0].config), Flows::new(&arms[1].config)],
             ..Snapshot::default()
         }));
         let job = Job {
@@ -81,6 +137,8 @@ impl Job {
                 if let Ok(mut st) = state.lock() {
                     st.done = i + 1;
                     st.rows = rows;
+                    st.flows[0].add(&a, &ra.recorder.flows);
+                    st.flows[1].add(&b, &rb.recorder.flows);
                 }
                 if cancel.load(Ordering::Relaxed) {
                     cancelled = i + 1 < replicates;

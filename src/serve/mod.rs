@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
+use crate::model::flows::Channel;
 use crate::model::schema::{self, Kind, KEYS};
 use crate::output::compare::CompareRow;
 use crate::scenario::{self, Loaded, ScenarioError};
@@ -222,6 +223,9 @@ impl Explorer {
         json!({
             "a": self.base[0].config.name,
             "b": self.base[1].config.name,
+            "timeline": [timeline(&self.base[0]), timeline(&self.base[1])],
+            "network": [network(&self.base[0]), network(&self.base[1])],
+            "channels": Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             "households": self.opts.households,
             "max_replicates": self.opts.max_replicates,
             "measures": crate::output::compare::YEAR_MEASURES,
@@ -275,8 +279,41 @@ impl Explorer {
                 keys.push(k.clone());
             }
         }
+        // Timeline edits, arm by arm: a phase's start, a shock's start, months or severity.
+        let mut own: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+        for (i, field) in ["set_a", "set_b"].iter().enumerate() {
+            let Some(m) = req.get(*field).and_then(|v| v.as_object()) else {
+                continue;
+            };
+            for (k, v) in m {
+                if !timeline_key(&self.base[i], k) {
+                    return json_answer(
+                        400,
+                        &json!({ "errors": [{ "key": k, "message": format!("`{k}` is not a timeline key of scenario {} (phase.NAME.start, shock[i].start, shock[i].months, shock[i].severity)", ["A", "B"][i]) }] }),
+                    );
+                }
+                let text = match v {
+                    Value::String(s)
+                        if s.len() <= 16 && s.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+                    {
+                        format!("\"{s}\"")
+                    }
+                    Value::Number(n) => n.to_string(),
+                    _ => {
+                        return json_answer(
+                            400,
+                            &json!({ "errors": [{ "key": k, "message": format!("`{k}`: give a month as \"YYYY-MM\" or a number") }] }),
+                        )
+                    }
+                };
+                own[i].push(format!("{k}={text}"));
+                keys.push(k.clone());
+            }
+        }
         let mut arms = Vec::with_capacity(2);
-        for spec in &self.opts.scenarios {
+        for (i, spec) in self.opts.scenarios.iter().enumerate() {
+            let mut set = set.clone();
+            set.extend(own[i].iter().cloned());
             let loaded = scenario::load(spec, &set).and_then(|l| {
                 let mut all = set.clone();
                 all.extend(downscale(&l, self.opts.households));
@@ -335,6 +372,7 @@ impl Explorer {
             "finished": s.finished,
             "cancelled": s.cancelled,
             "rows": rows_json(&s.rows),
+            "flows": [flows_json(&job.arms[0], &s.flows[0]), flows_json(&job.arms[1], &s.flows[1])],
         })
     }
 
@@ -360,6 +398,10 @@ impl Explorer {
                 match file {
                     "" => json_answer(200, &self.job_json(&job)),
                     "data.csv" => (200, "text/csv", rows_csv(&job.snapshot().rows).into_bytes()),
+                    "comparison.parquet" => match comparison_parquet(&job) {
+                        Ok(bytes) => (200, "application/vnd.apache.parquet", bytes),
+                        Err(e) => error_answer(500, &e),
+                    },
                     "a.toml" => (
                         200,
                         "application/toml",
@@ -376,6 +418,78 @@ impl Explorer {
             _ => error_answer(404, &format!("no page `{path}`")),
         }
     }
+}
+
+/// Whether `key` is an editable timeline key of `l`: `phase.NAME.start` of one of its
+/// phases, or `shock[i].start`, `.months` or `.severity` of one of its shocks.
+fn timeline_key(l: &Loaded, key: &str) -> bool {
+    if let Some(rest) = key.strip_prefix("phase.") {
+        if let Some(name) = rest.strip_suffix(".start") {
+            return l.config.phases.iter().any(|p| p.name == name);
+        }
+        return false;
+    }
+    let Some(rest) = key.strip_prefix("shock[") else {
+        return false;
+    };
+    let Some((i, field)) = rest.split_once("].") else {
+        return false;
+    };
+    i.parse::<usize>().is_ok_and(|i| i < l.config.shocks.len())
+        && matches!(field, "start" | "months" | "severity")
+}
+
+/// The phases and shocks of a scenario, dated, for the page's timeline.
+fn timeline(l: &Loaded) -> Value {
+    let cal = &l.config.calendar;
+    let date = |t: u32| cal.date(t).to_string();
+    json!({
+        "start": date(0),
+        "end": date(cal.ticks.saturating_sub(1)),
+        "phases": l.config.phases.iter().map(|p| json!({ "name": p.name, "start": date(p.start) })).collect::<Vec<_>>(),
+        "shocks": l.config.shocks.iter().enumerate().map(|(i, s)| json!({
+            "index": i,
+            "kind": format!("{:?}", s.kind).to_lowercase(),
+            "start": date(s.start),
+            "months": s.months,
+            "severity": s.severity,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The regions and links of a scenario, for the page's network view.
+fn network(l: &Loaded) -> Value {
+    let c = &l.config;
+    json!({
+        "regions": c.regions.iter().map(|r| json!({ "name": r.name, "side": format!("{:?}", r.side).to_lowercase() })).collect::<Vec<_>>(),
+        "links": c.links.iter().map(|k| json!({ "east": c.regions[k.east].name, "west": c.regions[k.west].name })).collect::<Vec<_>>(),
+    })
+}
+
+/// One arm's flows so far, as means over its finished replicates.
+fn flows_json(l: &Loaded, f: &job::Flows) -> Value {
+    let n = f.n.max(1) as f64;
+    let y0 = l.config.calendar.date(0).year;
+    json!({
+        "years": (0..f.yearly.first().map_or(0, |v| v.len())).map(|i| y0 + i as i32).collect::<Vec<_>>(),
+        "yearly": Channel::ALL.iter().zip(&f.yearly).map(|(c, v)| (c.as_str().to_string(), json!(v.iter().map(|x| x / n).collect::<Vec<_>>()))).collect::<serde_json::Map<_, _>>(),
+        "links": f.links.iter().map(|t| json!({ "capital": t[0] / n, "labour": t[1] / n, "talent": t[2] / n, "products": t[3] / n })).collect::<Vec<_>>(),
+        "replicates": f.n,
+    })
+}
+
+/// The comparison so far as Parquet (the `compare` command's `comparison.parquet`).
+fn comparison_parquet(job: &Job) -> Result<Vec<u8>, String> {
+    use polars::prelude::ParquetWriter;
+    let rows = job.snapshot().rows;
+    let mut df =
+        crate::output::compare_frame(&rows, &job.arms[0].config.name, &job.arms[1].config.name)
+            .map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .finish(&mut df)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
 }
 
 /// The comparison rows as JSON (one object per year and measure).

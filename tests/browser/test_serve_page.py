@@ -83,6 +83,11 @@ def test_a_slider_move_updates_the_curves_to_compares_numbers(server, browser, t
     assert after > before
     plotted = json.loads(d.find_element(By.ID, "charts").get_attribute("data-plotted"))
     assert {"poverty_rate", "relapses_per_household"} <= set(plotted)
+    # The timeline (phases and shocks of both scenarios), the flows and the network view.
+    assert len(d.find_elements(By.CSS_SELECTOR, "#timeline svg")) == 2
+    assert d.find_elements(By.CSS_SELECTOR, '[id="tl-phase.withdrawal.start"] input')
+    assert len(d.find_elements(By.CSS_SELECTOR, "#flows svg")) >= 4
+    assert len(d.find_elements(By.CSS_SELECTOR, "#network svg line")) == 2
     shot = Path(os.environ.get("XIEZUO_SCREENSHOT", tmp_path / "serve.png"))
     d.save_screenshot(str(shot))
     print(f"\nslider move to updated curves ({REPLICATES} replicate pairs, 1,000 households a region): "
@@ -116,3 +121,16 @@ def test_a_bad_value_is_shown_beside_its_field(server, browser):
     err = WebDriverWait(d, 30).until(
         lambda drv: drv.find_element(By.CSS_SELECTOR, '[id="key-policy.leakage"] .err').text or False)
     assert "[0, 1]" in err and "policy.leakage" in err
+
+
+def test_a_timeline_edit_moves_one_scenarios_withdrawal(server, browser):
+    d = browser
+    d.get(server)
+    first = finished_job(d, None)
+    box = d.find_elements(By.CSS_SELECTOR, '[id="tl-phase.withdrawal.start"] input')[1]   # scenario B's
+    box.clear()
+    box.send_keys("2023-01", Keys.TAB)
+    job = finished_job(d, first)
+    b = urllib.request.urlopen(f"{server}api/job/{job}/b.toml").read().decode()
+    a = urllib.request.urlopen(f"{server}api/job/{job}/a.toml").read().decode()
+    assert 'start = "2023-01"' in b and 'start = "2023-01"' not in a
