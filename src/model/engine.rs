@@ -136,22 +136,29 @@ pub fn household_phase(
         let hh = &mut world.households[range.clone()];
         let rings = &mut world.rings[range.start * tpy..range.end * tpy];
         let members = &mut world.members[range.clone()];
+        let vz = &mut world.vuln_z[range.clone()];
         let rates = rs.rates;
         rs.blocks
             .par_iter_mut()
             .zip(hh.par_chunks_mut(BLOCK))
             .zip(members.par_chunks_mut(BLOCK))
             .zip(rings.par_chunks_mut(BLOCK * tpy))
+            .zip(vz.par_chunks_mut(BLOCK))
             .enumerate()
-            .for_each(|(b, (((acc, hs), ms), ring))| {
+            .for_each(|(b, ((((acc, hs), ms), ring), zs))| {
                 acc.reset();
                 let mut rng = streams.stream(purpose, ((ri as u64) << 32) | b as u64, key as u64);
-                for ((h, m), r) in hs
+                for (((h, m), r), z) in hs
                     .iter_mut()
                     .zip(ms.iter_mut())
                     .zip(ring.chunks_exact_mut(tpy))
+                    .zip(zs.iter_mut())
                 {
-                    household::step(h, m, r, &rates, params, &mut rng, acc);
+                    *z = household::step(h, m, r, &rates, params, &mut rng, acc);
+                }
+                // The burn-in reports nothing, and nothing in the model reads `vuln_sum`.
+                if purpose != Purpose::BurnIn {
+                    household::add_vulnerability(zs, acc);
                 }
             });
         let w = cfg.regions[ri].weight;

@@ -182,6 +182,9 @@ pub struct World {
     pub households: Vec<Household>,
     /// Per-capita income rings, `ticks_per_year` slots per household.
     pub rings: Vec<f32>,
+    /// Scratch of the household phase: each household's vulnerability z-score this tick
+    /// (NaN when it adds nothing), summed through `Φ` after its block (ODD §7.4 part 7).
+    pub vuln_z: Vec<f32>,
     /// Members (age, job, tenure, skill), one record per household.
     pub members: Vec<Members>,
     /// The life table of the run's demography parameters.
@@ -249,7 +252,7 @@ impl World {
         cfg.total_households().saturating_mul(
             std::mem::size_of::<Household>()
                 + std::mem::size_of::<Members>()
-                + tpy * std::mem::size_of::<f32>(),
+                + (tpy + 1) * std::mem::size_of::<f32>(),
         )
     }
 
@@ -363,6 +366,7 @@ impl World {
         }
         let mut w = World {
             tick: 0,
+            vuln_z: vec![f32::NAN; households.len()],
             households,
             rings,
             members,

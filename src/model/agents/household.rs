@@ -448,11 +448,14 @@ struct Status {
     poor: bool,
     /// Flagged vulnerable.
     vulnerable: bool,
-    /// Probability of being poor, `Φ((ln z − m)/sd)` (0 when poor).
-    vuln: f64,
+    /// The z-score whose `Φ` is the household's probability of being poor, or NaN when it
+    /// adds nothing to `vuln_sum` (poor, or z ≤ −5).
+    vuln_z: f32,
 }
 
-/// Advances one household by one tick and adds what it did to the block accumulator.
+/// Advances one household by one tick and adds what it did to the block accumulator;
+/// returns the z-score of its vulnerability probability for [`add_vulnerability`] (NaN when it
+/// adds nothing).
 ///
 /// `m` is the household's members' record; `ring` is the household's last `tpy` per-capita
 /// incomes (per tick), whose slot `t % tpy` is overwritten. The sub-steps are those of ODD §7.4, in its order; the order of random draws
@@ -467,7 +470,7 @@ pub fn step(
     p: &StepParams,
     rng: &mut ChaCha8Rng,
     acc: &mut BlockAcc,
-) {
+) -> f32 {
     let start = Start {
         was: h.status,
         eligible: eligible(h, p.tick, p.support_ticks),
@@ -497,6 +500,19 @@ pub fn step(
         ln_trailing,
         acc,
     );
+    status.vuln_z
+}
+
+/// Adds the block's vulnerability probabilities to `acc.vuln_sum`, in household order:
+/// `Φ(z)` of each z-score [`step`] returned that is not NaN (ODD §7.4 part 7). Kept out of the
+/// step so that the households' `Φ` chains overlap (the sum and its order are the same).
+#[inline]
+pub fn add_vulnerability(zs: &[f32], acc: &mut BlockAcc) {
+    for &z in zs {
+        if !z.is_nan() {
+            acc.vuln_sum += norm_cdf(z as f64);
+        }
+    }
 }
 
 /// ODD §7.4 part 1, labour transitions (steps 1–9; draws 1–2), member by member:
@@ -975,10 +991,10 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
     let sd = h.log_var.max(1e-6).sqrt();
     let zscore = (p.ln_line - h.log_mean) / sd;
     let vulnerable = !poor && zscore > p.vuln_z;
-    let vuln = if poor || zscore <= -5.0 {
-        0.0
+    let vuln_z = if poor || zscore <= -5.0 {
+        f32::NAN
     } else {
-        norm_cdf(zscore as f64)
+        zscore
     };
     if vulnerable {
         h.flags |= flags::VULNERABLE;
@@ -988,7 +1004,7 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
     Status {
         poor,
         vulnerable,
-        vuln,
+        vuln_z,
     }
 }
 
@@ -1074,7 +1090,6 @@ fn account(
         acc.gap2 += g * g;
     } else {
         acc.nonpoor += 1.0;
-        acc.vuln_sum += st.vuln;
         if st.vulnerable {
             acc.vulnerable += 1.0;
         }
