@@ -183,7 +183,7 @@ pub struct World {
     /// Per-capita income rings, `ticks_per_year` slots per household.
     pub rings: Vec<f32>,
     /// Scratch of the household phase: each household's vulnerability z-score this tick
-    /// (NaN when it adds nothing), summed through `Φ` after its block (ODD §7.4 part 7).
+    /// (−∞ when it adds nothing), summed through `Φ` after its block (ODD §7.4 part 7).
     pub vuln_z: Vec<f32>,
     /// Members (age, job, tenure, skill), one record per household.
     pub members: Vec<Members>,
@@ -366,7 +366,7 @@ impl World {
         }
         let mut w = World {
             tick: 0,
-            vuln_z: vec![f32::NAN; households.len()],
+            vuln_z: vec![f32::NEG_INFINITY; households.len()],
             households,
             rings,
             members,

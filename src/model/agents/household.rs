@@ -448,13 +448,13 @@ struct Status {
     poor: bool,
     /// Flagged vulnerable.
     vulnerable: bool,
-    /// The z-score whose `Φ` is the household's probability of being poor, or NaN when it
+    /// The z-score whose `Φ` is the household's probability of being poor, or −∞ when it
     /// adds nothing to `vuln_sum` (poor, or z ≤ −5).
     vuln_z: f32,
 }
 
 /// Advances one household by one tick and adds what it did to the block accumulator;
-/// returns the z-score of its vulnerability probability for [`add_vulnerability`] (NaN when it
+/// returns the z-score of its vulnerability probability for [`add_vulnerability`] (−∞ when it
 /// adds nothing).
 ///
 /// `m` is the household's members' record; `ring` is the household's last `tpy` per-capita
@@ -504,12 +504,12 @@ pub fn step(
 }
 
 /// Adds the block's vulnerability probabilities to `acc.vuln_sum`, in household order:
-/// `Φ(z)` of each z-score [`step`] returned that is not NaN (ODD §7.4 part 7). Kept out of the
+/// `Φ(z)` of each z-score [`step`] returned that is not −∞ (ODD §7.4 part 7). Kept out of the
 /// step so that the households' `Φ` chains overlap (the sum and its order are the same).
 #[inline]
 pub fn add_vulnerability(zs: &[f32], acc: &mut BlockAcc) {
     for &z in zs {
-        if !z.is_nan() {
+        if z != f32::NEG_INFINITY {
             acc.vuln_sum += norm_cdf(z as f64);
         }
     }
@@ -992,7 +992,7 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
     let zscore = (p.ln_line - h.log_mean) / sd;
     let vulnerable = !poor && zscore > p.vuln_z;
     let vuln_z = if poor || zscore <= -5.0 {
-        f32::NAN
+        f32::NEG_INFINITY
     } else {
         zscore
     };
