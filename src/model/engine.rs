@@ -121,7 +121,9 @@ pub fn step(
 
 /// Advances every household by one tick, in parallel over fixed blocks of [`BLOCK`]
 /// households within each region, each block drawing from the stream
-/// `(purpose, region·2³² + block, key)`; block accumulators are merged in block order.
+/// `(purpose, region·2³² + block, key)`; block accumulators are merged in block order. The
+/// blocks of all regions share one pool (a region with few blocks does not leave threads
+/// idle); which thread runs a block changes nothing.
 pub fn household_phase(
     world: &mut World,
     cfg: &Config,
@@ -131,36 +133,67 @@ pub fn household_phase(
     params: &StepParams,
 ) {
     let tpy = params.tpy as usize;
-    for (ri, rs) in world.regions.iter_mut().enumerate() {
-        let range = rs.range.clone();
-        let hh = &mut world.households[range.clone()];
-        let rings = &mut world.rings[range.start * tpy..range.end * tpy];
-        let members = &mut world.members[range.clone()];
-        let vz = &mut world.vuln_z[range.clone()];
-        let rates = rs.rates;
-        rs.blocks
-            .par_iter_mut()
-            .zip(hh.par_chunks_mut(BLOCK))
-            .zip(members.par_chunks_mut(BLOCK))
-            .zip(rings.par_chunks_mut(BLOCK * tpy))
-            .zip(vz.par_chunks_mut(BLOCK))
-            .enumerate()
-            .for_each(|(b, ((((acc, hs), ms), ring), zs))| {
-                acc.reset();
-                let mut rng = streams.stream(purpose, ((ri as u64) << 32) | b as u64, key as u64);
-                for (((h, m), r), z) in hs
-                    .iter_mut()
-                    .zip(ms.iter_mut())
-                    .zip(ring.chunks_exact_mut(tpy))
-                    .zip(zs.iter_mut())
-                {
-                    *z = household::step(h, m, r, &rates, params, &mut rng, acc);
-                }
-                // The burn-in reports nothing, and nothing in the model reads `vuln_sum`.
-                if purpose != Purpose::BurnIn {
-                    household::add_vulnerability(zs, acc);
-                }
+    let World {
+        regions,
+        households,
+        members,
+        rings,
+        vuln_z,
+        ..
+    } = world;
+    // Regions hold consecutive ranges of households, in region order.
+    let (mut hh, mut ms, mut rg, mut vz) = (
+        households.as_mut_slice(),
+        members.as_mut_slice(),
+        rings.as_mut_slice(),
+        vuln_z.as_mut_slice(),
+    );
+    rayon::scope(|scope| {
+        let mut offset = 0;
+        for (ri, rs) in regions.iter_mut().enumerate() {
+            let n = rs.range.len();
+            debug_assert_eq!(rs.range.start, offset);
+            offset += n;
+            let (h, rest) = std::mem::take(&mut hh).split_at_mut(n);
+            hh = rest;
+            let (m, rest) = std::mem::take(&mut ms).split_at_mut(n);
+            ms = rest;
+            let (r, rest) = std::mem::take(&mut rg).split_at_mut(n * tpy);
+            rg = rest;
+            let (z, rest) = std::mem::take(&mut vz).split_at_mut(n);
+            vz = rest;
+            let rates = rs.rates;
+            let blocks = &mut rs.blocks;
+            scope.spawn(move |_| {
+                blocks
+                    .par_iter_mut()
+                    .zip(h.par_chunks_mut(BLOCK))
+                    .zip(m.par_chunks_mut(BLOCK))
+                    .zip(r.par_chunks_mut(BLOCK * tpy))
+                    .zip(z.par_chunks_mut(BLOCK))
+                    .enumerate()
+                    .for_each(|(b, ((((acc, hs), ms), ring), zs))| {
+                        acc.reset();
+                        let mut rng =
+                            streams.stream(purpose, ((ri as u64) << 32) | b as u64, key as u64);
+                        for (((h, m), r), z) in hs
+                            .iter_mut()
+                            .zip(ms.iter_mut())
+                            .zip(ring.chunks_exact_mut(tpy))
+                            .zip(zs.iter_mut())
+                        {
+                            *z = household::step(h, m, r, &rates, params, &mut rng, acc);
+                        }
+                        // The burn-in reports nothing, and nothing in the model reads
+                        // `vuln_sum`.
+                        if purpose != Purpose::BurnIn {
+                            household::add_vulnerability(zs, acc);
+                        }
+                    });
             });
+        }
+    });
+    for (ri, rs) in regions.iter_mut().enumerate() {
         let w = cfg.regions[ri].weight;
         rs.acc.reset();
         for b in &rs.blocks {
