@@ -279,4 +279,33 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn distribution_at_year_ends_changes_no_kept_row() {
+        let c = cfg();
+        let mut full = TableRecorder::new(&c, false);
+        crate::model::run::run(&c, &mut full);
+        let mut lean = TableRecorder::new(&c, false).distribution_at_year_ends(&c);
+        crate::model::run::run(&c, &mut lean);
+        let keep = Keep {
+            tables: vec!["metrics".into()],
+            yearly: true,
+            regions: vec![],
+        };
+        let (a, b) = (select(&c, &full, &keep), select(&c, &lean, &keep));
+        // Bit for bit, NaN included: every kept row is the same, distribution measures too.
+        assert_eq!(format!("{:?}", a.metrics), format!("{:?}", b.metrics));
+        assert!(a.metrics.m.iter().all(|m| m.median_income > 0.0));
+        // The rows the yearly keep drops lack them, and nothing else.
+        let mid = (0..lean.metrics.tick.len())
+            .find(|&i| lean.metrics.tick[i] == 5)
+            .unwrap();
+        assert!(lean.metrics.m[mid].median_income.is_nan());
+        assert!(lean.metrics.m[mid].mean_vulnerability.is_nan());
+        assert!(full.metrics.m[mid].median_income > 0.0);
+        let mut m = full.metrics.m[mid].without_distribution();
+        assert_eq!(format!("{m:?}"), format!("{:?}", lean.metrics.m[mid]));
+        m.households += 1.0;
+        assert_ne!(format!("{m:?}"), format!("{:?}", lean.metrics.m[mid]));
+    }
 }

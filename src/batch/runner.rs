@@ -661,6 +661,9 @@ fn execute_run(exp: &Experiment, run: &RunSpec, out: &Path) -> Result<Option<Str
     let panel = exp.keep.tables.iter().any(|t| t == "households");
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut rec = TableRecorder::new(cfg, panel);
+        if exp.keep.yearly {
+            rec = rec.distribution_at_year_ends(cfg);
+        }
         crate::model::run::run(cfg, &mut rec);
         keep::select(cfg, &rec, &exp.keep)
     }));

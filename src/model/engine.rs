@@ -78,7 +78,8 @@ pub fn step(
     set_rates(world, cfg);
 
     // 7. Household phase, in parallel over fixed blocks with block-keyed streams.
-    let params = step_params(cfg, t);
+    let mut params = step_params(cfg, t);
+    params.distribution = rec.wants_distribution(t);
     household_phase(world, cfg, streams, Purpose::Households, t, &params);
     for rs in world.regions.iter_mut() {
         rs.relapses_cum += rs.acc.relapses;
@@ -114,7 +115,7 @@ pub fn step(
     settle_tick(world);
 
     // 12. Report measures, flows and link state.
-    report(world, cfg, t, scratch, rec);
+    report(world, cfg, t, params.distribution, scratch, rec);
     world.flows.clear();
     world.tick += 1;
 }
@@ -184,9 +185,8 @@ pub fn household_phase(
                         {
                             *z = household::step(h, m, r, &rates, params, &mut rng, acc);
                         }
-                        // The burn-in reports nothing, and nothing in the model reads
-                        // `vuln_sum`.
-                        if purpose != Purpose::BurnIn {
+                        // Nothing in the model reads `vuln_sum`: only the measures do.
+                        if params.distribution {
                             household::add_vulnerability(zs, acc);
                         }
                     });
@@ -262,6 +262,8 @@ pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick)
     params.p_detect = 0.0;
     // So does the anti-return insurance (no accounts are settled in the burn-in).
     params.ins_line = 0.0;
+    // The burn-in reports nothing.
+    params.distribution = false;
     household_phase(world, cfg, streams, Purpose::BurnIn, k, &params);
     if params.means_test {
         dibao_quota(world, cfg);
@@ -372,6 +374,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         after_help: cfg.protection.registration == Registration::AfterHelp,
         assist_cap: (cfg.protection.assistance_cap / tpy as f64) as f32,
         social_shocked: cfg.social.targeting == SocialTargeting::Shocked,
+        distribution: true,
     }
 }
 
@@ -696,7 +699,24 @@ fn settle_tick(world: &mut World) {
     }
 }
 
-fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn Recorder) {
+/// Reports the tick's measures (with the distribution measures NaN unless `distribution`),
+/// flows, link and market state and accounts.
+fn report(
+    world: &World,
+    cfg: &Config,
+    t: Tick,
+    distribution: bool,
+    s: &mut Scratch,
+    rec: &mut dyn Recorder,
+) {
+    let measures = |a: &BlockAcc, pi: f64| {
+        let m = Measures::from_acc(a).with_prices(pi);
+        if distribution {
+            m
+        } else {
+            m.without_distribution()
+        }
+    };
     s.east.reset();
     s.west.reset();
     s.all.reset();
@@ -704,8 +724,7 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
     let pi =
         (1.0 + cfg.prices.inflation).powf((t as f64 + 0.5) / cfg.calendar.ticks_per_year() as f64);
     for (ri, rs) in world.regions.iter().enumerate() {
-        let m = Measures::from_acc(&rs.acc).with_prices(pi);
-        rec.measures(t, Scope::Region(ri), &m, None);
+        rec.measures(t, Scope::Region(ri), &measures(&rs.acc, pi), None);
         match cfg.regions[ri].side {
             Side::East => s.east.merge(&rs.acc, 1.0),
             Side::West => s.west.merge(&rs.acc, 1.0),
@@ -715,20 +734,14 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
     // A side without regions has no aggregate: its row is left out rather than reported
     // as zeros (validation requires at least one western region).
     if s.east.n > 0.0 {
-        rec.measures(
-            t,
-            Scope::Side(Side::East),
-            &Measures::from_acc(&s.east).with_prices(pi),
-            None,
-        );
+        rec.measures(t, Scope::Side(Side::East), &measures(&s.east, pi), None);
     }
-    rec.measures(
-        t,
-        Scope::Side(Side::West),
-        &Measures::from_acc(&s.west).with_prices(pi),
-        None,
-    );
-    let (theil, within, between) = theil_decomposition(&[&s.east, &s.west], &s.all);
+    rec.measures(t, Scope::Side(Side::West), &measures(&s.west, pi), None);
+    let (theil, within, between) = if distribution {
+        theil_decomposition(&[&s.east, &s.west], &s.all)
+    } else {
+        (f64::NAN, f64::NAN, f64::NAN)
+    };
     let sys = SystemMeasures {
         theil,
         theil_within: within,
@@ -739,12 +752,7 @@ fn report(world: &World, cfg: &Config, t: Tick, s: &mut Scratch, rec: &mut dyn R
             f64::NAN
         },
     };
-    rec.measures(
-        t,
-        Scope::All,
-        &Measures::from_acc(&s.all).with_prices(pi),
-        Some(&sys),
-    );
+    rec.measures(t, Scope::All, &measures(&s.all, pi), Some(&sys));
     for (li, link) in cfg.links.iter().enumerate() {
         if link.active(t) || world.flows.amount[li].iter().any(|&x| x != 0.0) {
             for ch in Channel::ALL {

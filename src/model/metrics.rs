@@ -155,6 +155,17 @@ impl Measures {
         self
     }
 
+    /// The measures with the distribution measures (mean vulnerability, median income, Gini,
+    /// Theil) set to NaN: a tick whose recorder declined them
+    /// ([`crate::model::recorder::Recorder::wants_distribution`]) did not compute them.
+    pub fn without_distribution(mut self) -> Measures {
+        self.mean_vulnerability = f64::NAN;
+        self.median_income = f64::NAN;
+        self.gini = f64::NAN;
+        self.theil = f64::NAN;
+        self
+    }
+
     /// Computes the measures of a real-scale accumulator.
     pub fn from_acc(a: &BlockAcc) -> Measures {
         let total: f64 = a.components.iter().sum();

@@ -85,6 +85,15 @@ pub trait Recorder {
     fn market(&mut self, _t: Tick, _region: usize, _r: &MarketReport) {}
     /// The accounts at the end of tick `t`, once per tick after every transfer.
     fn accounts(&mut self, _t: Tick, _ledger: &Ledger) {}
+    /// Whether the measures of tick `t` must include the distribution measures (mean
+    /// vulnerability, median income, Gini, Theil and its decomposition), asked once per
+    /// tick before the household phase. When it answers `false` the household step skips
+    /// the vulnerability probability Φ, the income histogram and Σ y ln y (nothing in the
+    /// model reads them) and those fields are NaN in the measures of that tick; every other
+    /// measure is unchanged, and so is the simulation. Defaults to `true`.
+    fn wants_distribution(&self, _t: Tick) -> bool {
+        true
+    }
     /// Whether the recorder wants the yearly household panel (called once per year end).
     fn wants_panel(&self) -> bool {
         false

@@ -110,6 +110,10 @@ pub struct TableRecorder {
     pub panel_rows: PanelRows,
     /// Whether to collect the household panel.
     pub panel: bool,
+    /// When set to (ticks per year, ticks), the distribution measures are computed at year
+    /// ends and the horizon's last tick only (the other ticks' rows hold NaN for them): for
+    /// runs whose rows are reduced to yearly rows ([`TableRecorder::distribution_at_year_ends`]).
+    pub distribution_every: Option<(u32, u32)>,
 }
 
 impl TableRecorder {
@@ -132,7 +136,25 @@ impl TableRecorder {
     }
 }
 
+impl TableRecorder {
+    /// Asks the engine for the distribution measures (mean vulnerability, median income,
+    /// Gini, Theil) at year ends only: a batch that keeps yearly rows drops the others, and
+    /// the step skips their cost (Φ, the histogram) on the other ticks. The simulation and
+    /// every other measure are unchanged.
+    pub fn distribution_at_year_ends(mut self, cfg: &Config) -> TableRecorder {
+        self.distribution_every = Some((cfg.calendar.ticks_per_year(), cfg.calendar.ticks));
+        self
+    }
+}
+
 impl Recorder for TableRecorder {
+    fn wants_distribution(&self, t: Tick) -> bool {
+        match self.distribution_every {
+            Some((tpy, ticks)) => (t + 1) % tpy == 0 || t + 1 >= ticks,
+            None => true,
+        }
+    }
+
     fn measures(&mut self, t: Tick, scope: Scope, m: &Measures, sys: Option<&SystemMeasures>) {
         let (name, side) = match scope {
             Scope::Region(i) => (self.region_names[i].clone(), self.sides[i].as_str()),

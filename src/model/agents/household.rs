@@ -259,6 +259,11 @@ pub struct StepParams {
     pub assist_cap: f32,
     /// Whether social cash help goes to shocked households (else to those at risk).
     pub social_shocked: bool,
+    /// Whether this tick computes the distribution measures (the log-income histogram and
+    /// Σ y ln y here; Φ after the block): false in the burn-in and on ticks whose
+    /// recorder declines them ([`crate::model::recorder::Recorder::wants_distribution`]).
+    /// Nothing in the model reads them, so the simulation is the same either way.
+    pub distribution: bool,
 }
 
 /// Whether the household is eligible for transfers at the start of tick `t`:
@@ -1105,8 +1110,10 @@ fn account(
     }
     let y = h.trailing.max(1.0) as f64;
     acc.income += y;
-    acc.income_ylny += y * ln_trailing as f64;
-    acc.hist.add_ln(y, ln_trailing as f64);
+    if p.distribution {
+        acc.income_ylny += y * ln_trailing as f64;
+        acc.hist.add_ln(y, ln_trailing as f64);
+    }
     let comps = &mut acc.components;
     comps[0] += income.farm as f64;
     comps[1] += income.procurement as f64;
@@ -1212,6 +1219,7 @@ mod tests {
             after_help: false,
             assist_cap: 0.0,
             social_shocked: false,
+            distribution: true,
         }
     }
 
