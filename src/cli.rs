@@ -712,11 +712,52 @@ fn run_command(
 ) -> Result<(), CliError> {
     output::check_out_dir(out, force)?;
     let cfg = &l.config;
-    let res = replicate::run_controlled(cfg, panel, &crate::model::run::Control::none())
-        .map_err(|e| CliError::Usage(format!("scenario `{}`: {e}", cfg.name)))?;
-    output::prepare_dir(out, force)?;
+    let stopped =
+        |e: crate::model::run::Stopped| CliError::Usage(format!("scenario `{}`: {e}", cfg.name));
+    // With `--panel` the panel is streamed into the output directory year by year (under a
+    // temporary name until the run's other files are written), so memory does not grow
+    // with it; without it the run keeps its tables in memory and writes them at the end.
+    let (res, stream) = if panel {
+        let created = !out.exists();
+        output::prepare_dir(out, force)?;
+        let cleanup = || {
+            if created {
+                let _ = std::fs::remove_dir(out);
+            }
+        };
+        let stream =
+            output::panel::PanelStream::create(out, cfg, format).inspect_err(|_| cleanup())?;
+        let start = std::time::Instant::now();
+        let mut rec = output::panel::StreamingRecorder::new(cfg, stream);
+        let world =
+            match crate::model::run::run_with(cfg, &mut rec, &crate::model::run::Control::none()) {
+                Ok(w) => w,
+                Err(e) => {
+                    drop(rec);
+                    cleanup();
+                    return Err(stopped(e));
+                }
+            };
+        let elapsed = start.elapsed();
+        let (recorder, stream) = rec.into_parts();
+        let stream = stream.inspect_err(|_| cleanup())?;
+        let res = replicate::RunResult {
+            recorder,
+            world,
+            elapsed,
+        };
+        (res, Some(stream))
+    } else {
+        let res = replicate::run_controlled(cfg, false, &crate::model::run::Control::none())
+            .map_err(stopped)?;
+        output::prepare_dir(out, force)?;
+        (res, None)
+    };
     output::clear_run_files(out)?;
-    let files = output::write_run(out, cfg, &res.recorder, format)?;
+    let mut files = output::write_run(out, cfg, &res.recorder, format)?;
+    if let Some(stream) = stream {
+        files.push(stream.finish()?);
+    }
     output::write_text(out, "scenario.resolved.toml", &resolved_text(l))?;
     let args: Vec<String> = std::env::args().collect();
     let entry = ScenarioEntry {

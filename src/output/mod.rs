@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod manifest;
+pub mod panel;
 pub mod recorder;
 pub mod tables;
 
