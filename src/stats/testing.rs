@@ -1,5 +1,6 @@
-//! Hypothesis tests for paired comparisons: the two-sided Student-t p-value of a mean
-//! difference and Holm's step-down adjustment for several tests of one claim.
+//! Hypothesis tests: the two-sided Student-t p-value of a mean difference and Holm's
+//! step-down adjustment for several tests of one claim; the two-sample Kolmogorov–Smirnov
+//! test of docking (the same distribution before and after a change that moves bytes).
 
 /// Regularised incomplete beta function `I_x(a, b)` (continued fraction, Numerical Recipes'
 /// `betai`/`betacf`); accurate to about 1e−10 for the arguments a t test needs.
@@ -132,10 +133,90 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The two-sample Kolmogorov–Smirnov test: the statistic `D = sup |F_a − F_b|` of the
+/// empirical distribution functions and its two-sided p-value from the Kolmogorov
+/// distribution with Stephens' small-sample correction, `Q((√nₑ + 0.12 + 0.11/√nₑ) D)` with
+/// `nₑ = n m / (n + m)` (Numerical Recipes §14.3). NaN values are left out; `(NaN, NaN)` if
+/// either sample has none left.
+pub fn ks_two_sample(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let sorted = |x: &[f64]| {
+        let mut v: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (a, b) = (sorted(a), sorted(b));
+    let (n, m) = (a.len(), b.len());
+    if n == 0 || m == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let (mut i, mut j, mut d) = (0, 0, 0.0f64);
+    while i < n && j < m {
+        // Step past every copy of the smaller value in both samples (ties move together).
+        let x = a[i].min(b[j]);
+        while i < n && a[i] <= x {
+            i += 1;
+        }
+        while j < m && b[j] <= x {
+            j += 1;
+        }
+        d = d.max((i as f64 / n as f64 - j as f64 / m as f64).abs());
+    }
+    let ne = (n * m) as f64 / (n + m) as f64;
+    let lambda = (ne.sqrt() + 0.12 + 0.11 / ne.sqrt()) * d;
+    (d, kolmogorov_q(lambda))
+}
+
+/// The Kolmogorov survival function `Q(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}` (1 at λ = 0).
+pub fn kolmogorov_q(lambda: f64) -> f64 {
+    if lambda < 1e-3 {
+        return 1.0;
+    }
+    let (mut sum, mut sign) = (0.0, 1.0);
+    for k in 1..=100 {
+        let term = sign * 2.0 * (-2.0 * (k * k) as f64 * lambda * lambda).exp();
+        sum += term;
+        if term.abs() < 1e-12 * sum.abs() {
+            return sum.clamp(0.0, 1.0);
+        }
+        sign = -sign;
+    }
+    // Not converged (λ very small): the distribution's mass is all above.
+    1.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::t95;
+
+    #[test]
+    fn ks_statistic_and_p_values() {
+        // Tabled critical values of the Kolmogorov distribution: Q(1.358) = 0.05,
+        // Q(1.628) = 0.01.
+        assert!((kolmogorov_q(1.358) - 0.05).abs() < 5e-4);
+        assert!((kolmogorov_q(1.628) - 0.01).abs() < 2e-4);
+        assert_eq!(kolmogorov_q(0.0), 1.0);
+        let a: Vec<f64> = (0..30).map(|i| i as f64).collect();
+        // Identical samples: D = 0, p = 1.
+        assert_eq!(ks_two_sample(&a, &a), (0.0, 1.0));
+        // Disjoint samples: D = 1 and a tiny p.
+        let b: Vec<f64> = (100..130).map(|i| i as f64).collect();
+        let (d, p) = ks_two_sample(&a, &b);
+        assert_eq!(d, 1.0);
+        assert!(p < 1e-10, "{p}");
+        // Shifted by 10.5: the largest gap is at 29, where F_a = 1 and 19 of the 30 shifted
+        // values lie below: D = 11/30, λ = (√15 + 0.12 + 0.11/√15) · 11/30 = 1.4745,
+        // p ≈ 0.026.
+        let c: Vec<f64> = (10..40).map(|i| i as f64 + 0.5).collect();
+        let (d, p) = ks_two_sample(&a, &c);
+        assert!((d - 11.0 / 30.0).abs() < 1e-12, "{d}");
+        assert!((p - kolmogorov_q(1.474_5)).abs() < 1e-4, "{p}");
+        assert!(p > 0.02 && p < 0.03, "{p}");
+        // Ties across samples move together; NaN values are left out.
+        let (d, _) = ks_two_sample(&[1.0, 1.0, 2.0, f64::NAN], &[1.0, 2.0, 2.0]);
+        assert!((d - (2.0 / 3.0 - 1.0 / 3.0)).abs() < 1e-12, "{d}");
+        assert!(ks_two_sample(&[f64::NAN], &a).0.is_nan());
+    }
 
     #[test]
     fn t_p_values_match_the_tabled_quantiles() {
