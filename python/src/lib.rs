@@ -19,7 +19,6 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 
-use rayon::prelude::*;
 use xiezuo::batch::replicate;
 use xiezuo::model::config::Config;
 use xiezuo::model::run::{Control, Progress, Stopped};
@@ -292,20 +291,14 @@ fn compare<'py>(
         let done = AtomicU32::new(0);
         let ctl = Control::default().with_cancel(cancel);
         let arm = |cfg: &Config| -> Result<Vec<Vec<cmp::YearRow>>, Stopped> {
-            seeds
-                .par_iter()
-                .map(|&s| {
-                    let mut c = cfg.clone();
-                    c.seed = s;
-                    let r = replicate::run_controlled(&c, false, &ctl)?;
-                    report(Progress {
-                        done: done.fetch_add(1, Ordering::Relaxed) + 1,
-                        total: 2 * n,
-                        burn_in: false,
-                    });
-                    Ok(cmp::yearly(cfg, &r.recorder))
-                })
-                .collect()
+            replicate::replicates_controlled(cfg, &seeds, false, &ctl, |r| {
+                report(Progress {
+                    done: done.fetch_add(1, Ordering::Relaxed) + 1,
+                    total: 2 * n,
+                    burn_in: false,
+                });
+                cmp::yearly(cfg, &r.recorder)
+            })
         };
         Ok::<_, Stopped>(cmp::compare(&arm(&ca)?, &arm(&cb)?))
     })?

@@ -56,12 +56,29 @@ pub fn replicate_config(cfg: &Config, r: u32) -> Config {
 /// Runs one replicate per seed in `seeds`, in parallel, results in seed-list order: the
 /// way two scenarios share common random numbers (`compare`).
 pub fn replicates_seeded(cfg: &Config, seeds: &[u64], panel: bool) -> Vec<RunResult> {
+    match replicates_controlled(cfg, seeds, panel, &Control::none(), |r| r) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// [`replicates_seeded`] under a control handle (a cancel stops every run at its next
+/// tick), reducing each finished run with `each` as soon as it ends (so a caller that keeps
+/// a summary does not hold every run's tables, and can count finished runs): the results of
+/// `each` in seed-list order, or the first [`Stopped`].
+pub fn replicates_controlled<T: Send>(
+    cfg: &Config,
+    seeds: &[u64],
+    panel: bool,
+    ctl: &Control,
+    each: impl Fn(RunResult) -> T + Sync,
+) -> Result<Vec<T>, Stopped> {
     seeds
         .par_iter()
         .map(|&seed| {
             let mut c = cfg.clone();
             c.seed = seed;
-            run_one(&c, panel)
+            run_controlled(&c, panel, ctl).map(&each)
         })
         .collect()
 }
