@@ -304,4 +304,13 @@ fn the_timeline_is_editable_arm_by_arm_and_flows_come_with_the_curves() {
         s == 400 && v["errors"][0]["key"] == "shock[0].severity",
         "{v}"
     );
+    // The error names the arm whose row shows it (the two rows share key names).
+    assert_eq!(v["errors"][0]["arm"], "a", "{v}");
+    let (s, v) = json(
+        h.addr,
+        "POST",
+        "/api/run",
+        r#"{"set_b": {"shock[0].severity": 7}}"#,
+    );
+    assert!(s == 400 && v["errors"][0]["arm"] == "b", "{v}");
 }

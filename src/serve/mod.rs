@@ -280,6 +280,8 @@ impl Explorer {
             }
         }
         // Timeline edits, arm by arm: a phase's start, a shock's start, months or severity.
+        // Errors name the arm ("a" or "b"), whose timeline row shows them.
+        const ARMS: [&str; 2] = ["a", "b"];
         let mut own: [Vec<String>; 2] = [Vec::new(), Vec::new()];
         for (i, field) in ["set_a", "set_b"].iter().enumerate() {
             let Some(m) = req.get(*field).and_then(|v| v.as_object()) else {
@@ -289,7 +291,7 @@ impl Explorer {
                 if !timeline_key(&self.base[i], k) {
                     return json_answer(
                         400,
-                        &json!({ "errors": [{ "key": k, "message": format!("`{k}` is not a timeline key of scenario {} (phase.NAME.start, shock[i].start, shock[i].months, shock[i].severity)", ["A", "B"][i]) }] }),
+                        &json!({ "errors": [{ "key": k, "arm": ARMS[i], "message": format!("`{k}` is not a timeline key of scenario {} (phase.NAME.start, shock[i].start, shock[i].months, shock[i].severity)", ["A", "B"][i]) }] }),
                     );
                 }
                 let text = match v {
@@ -302,7 +304,7 @@ impl Explorer {
                     _ => {
                         return json_answer(
                             400,
-                            &json!({ "errors": [{ "key": k, "message": format!("`{k}`: give a month as \"YYYY-MM\" or a number") }] }),
+                            &json!({ "errors": [{ "key": k, "arm": ARMS[i], "message": format!("`{k}`: give a month as \"YYYY-MM\" or a number") }] }),
                         )
                     }
                 };
@@ -326,7 +328,7 @@ impl Explorer {
                     let key = keys.iter().find(|k| message.contains(k.as_str()));
                     return json_answer(
                         400,
-                        &json!({ "errors": [{ "key": key, "message": message }] }),
+                        &json!({ "errors": [{ "key": key, "arm": ARMS[i], "message": message }] }),
                     );
                 }
             }

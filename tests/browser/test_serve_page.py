@@ -85,7 +85,8 @@ def test_a_slider_move_updates_the_curves_to_compares_numbers(server, browser, t
     assert {"poverty_rate", "relapses_per_household"} <= set(plotted)
     # The timeline (phases and shocks of both scenarios), the flows and the network view.
     assert len(d.find_elements(By.CSS_SELECTOR, "#timeline svg")) == 2
-    assert d.find_elements(By.CSS_SELECTOR, '[id="tl-phase.withdrawal.start"] input')
+    assert d.find_elements(By.CSS_SELECTOR, '[id="tl-a-phase.withdrawal.start"] input')
+    assert d.find_elements(By.CSS_SELECTOR, '[id="tl-b-phase.withdrawal.start"] input')
     assert len(d.find_elements(By.CSS_SELECTOR, "#flows svg")) >= 4
     assert len(d.find_elements(By.CSS_SELECTOR, "#network svg line")) == 2
     shot = Path(os.environ.get("XIEZUO_SCREENSHOT", tmp_path / "serve.png"))
@@ -127,10 +128,18 @@ def test_a_timeline_edit_moves_one_scenarios_withdrawal(server, browser):
     d = browser
     d.get(server)
     first = finished_job(d, None)
-    box = d.find_elements(By.CSS_SELECTOR, '[id="tl-phase.withdrawal.start"] input')[1]   # scenario B's
+    box = d.find_element(By.CSS_SELECTOR, '[id="tl-b-phase.withdrawal.start"] input')   # scenario B's
     box.clear()
     box.send_keys("2023-01", Keys.TAB)
     job = finished_job(d, first)
     b = urllib.request.urlopen(f"{server}api/job/{job}/b.toml").read().decode()
     a = urllib.request.urlopen(f"{server}api/job/{job}/a.toml").read().decode()
     assert 'start = "2023-01"' in b and 'start = "2023-01"' not in a
+    # A bad value in B's row is reported beside B's field, not beside A's of the same name.
+    bad = d.find_element(By.CSS_SELECTOR, '[id="tl-b-shock[0].severity"] input')
+    bad.clear()
+    bad.send_keys("7", Keys.TAB)
+    err = WebDriverWait(d, 30).until(
+        lambda drv: drv.find_element(By.CSS_SELECTOR, '[id="tl-b-shock[0].severity"] .err').text or False)
+    assert "severity" in err
+    assert d.find_element(By.CSS_SELECTOR, '[id="tl-a-shock[0].severity"] .err').text == ""
