@@ -26,6 +26,10 @@ pub struct Scratch {
     east: BlockAcc,
     west: BlockAcc,
     all: BlockAcc,
+    /// Per link: plants, Σ capital, Σ capital × return (one pass over the firms).
+    links: Vec<[f64; 3]>,
+    /// Per region: the firm counts and capital of its market report.
+    markets: Vec<MarketReport>,
 }
 
 /// Advances the world by one tick.
@@ -37,6 +41,7 @@ pub fn step(
     rec: &mut dyn Recorder,
 ) {
     let t = world.tick;
+    world.refresh_growth(cfg);
     let phase = cfg.phase_at(t).scales.clone();
 
     // 1. Common shocks in force.
@@ -253,6 +258,7 @@ pub fn burn_in(world: &mut World, cfg: &Config, streams: &Streams) {
 /// Burn-in tick `k`: local labour demand, rates, and the household phase on the
 /// `BurnIn` streams, with no assessment.
 pub fn burn_in_step(world: &mut World, cfg: &Config, streams: &Streams, k: Tick) {
+    world.refresh_growth(cfg);
     firm::plan_demand(world, cfg);
     set_rates(world, cfg);
     let mut params = step_params(cfg, k);
@@ -760,16 +766,36 @@ fn report(
             }
         }
     }
+    // Firm sums by link and by region, each in one pass over the firms (per link and per
+    // region, the additions come in firm order, as a pass per link or region would make).
     let f = &world.firms;
-    for (li, link) in cfg.links.iter().enumerate() {
-        let (mut n, mut k, mut ret) = (0.0, 0.0, 0.0);
-        for i in 0..f.len() {
-            if f.link[i] == li as u32 {
-                n += 1.0;
-                k += f.capital[i];
-                ret += f.avg_return[i] * f.capital[i];
-            }
+    s.links.clear();
+    s.links.resize(cfg.links.len(), [0.0; 3]);
+    s.markets.clear();
+    s.markets
+        .resize(world.regions.len(), MarketReport::default());
+    for i in 0..f.len() {
+        if let Some(l) = s.links.get_mut(f.link[i] as usize) {
+            l[0] += 1.0;
+            l[1] += f.capital[i];
+            l[2] += f.avg_return[i] * f.capital[i];
         }
+        let m = &mut s.markets[f.region[i] as usize];
+        match f.kind[i] {
+            FirmKind::East => {
+                m.east_firms += 1.0;
+                m.east_capital += f.capital[i];
+            }
+            FirmKind::Cooperative => {
+                m.cooperatives += 1.0;
+                m.coop_capital += f.capital[i];
+                m.guarantee_pools += f.pool[i];
+            }
+            FirmKind::Local => m.local_capital += f.capital[i],
+        }
+    }
+    for (li, link) in cfg.links.iter().enumerate() {
+        let [n, k, ret] = s.links[li];
         let rs = &world.regions[link.west];
         let demand = link.channels.labour_demand;
         let filled = if rs.coop_labour_demand > 0.0 && demand > 0.0 {
@@ -790,7 +816,8 @@ fn report(
         );
     }
     for (ri, rs) in world.regions.iter().enumerate() {
-        let mut m = MarketReport {
+        let firms = &s.markets[ri];
+        let m = MarketReport {
             demand: rs.market_demand,
             supply: rs.market_supply,
             utilisation: rs.utilisation,
@@ -807,25 +834,13 @@ fn report(
             guarantee_unpaid: rs.guarantee_unpaid,
             local_disinvestment: rs.local_disinvestment,
             local_expansion: rs.local_expansion,
-            ..MarketReport::default()
+            east_firms: firms.east_firms,
+            east_capital: firms.east_capital,
+            cooperatives: firms.cooperatives,
+            coop_capital: firms.coop_capital,
+            guarantee_pools: firms.guarantee_pools,
+            local_capital: firms.local_capital,
         };
-        for i in 0..f.len() {
-            if f.region[i] as usize != ri {
-                continue;
-            }
-            match f.kind[i] {
-                FirmKind::East => {
-                    m.east_firms += 1.0;
-                    m.east_capital += f.capital[i];
-                }
-                FirmKind::Cooperative => {
-                    m.cooperatives += 1.0;
-                    m.coop_capital += f.capital[i];
-                    m.guarantee_pools += f.pool[i];
-                }
-                FirmKind::Local => m.local_capital += f.capital[i],
-            }
-        }
         rec.market(t, ri, &m);
     }
     rec.accounts(t, &world.ledger);

@@ -33,6 +33,14 @@ pub struct RegionState {
     pub demography_blocks: Vec<Tally>,
     /// Real households (simulated × weight).
     pub real_households: f64,
+    /// The region's growth factor `(1 + growth)^((t + ½)/tpy)` at tick `growth_tick`: a
+    /// cache of [`crate::model::config::Region::growth_factor`], which the firm loops need for
+    /// every plant every tick (refreshed by [`World::refresh_growth`]; the same number).
+    pub growth_now: f64,
+    /// The tick `growth_now` is for (`u32::MAX` before the first refresh).
+    pub growth_tick: Tick,
+    /// Capital deepening per tick, `max((1 + growth)^(1/tpy) − 1, 0)` (ODD §7.6.1).
+    pub deepening: f64,
     /// Registered relapse events since tick 0 (real scale; the burn-in's are not counted).
     pub relapses_cum: f64,
     /// Registered relapse events since the last assessment (real scale), the centre's
@@ -171,6 +179,11 @@ pub struct LinkState {
     /// The partners' knowledge of the western region's needs in \[0,1\] (ODD §7.3.2):
     /// built by joint research, lost with time and with the link.
     pub knowledge: f64,
+    /// Σ capital of the link's eastern plants, summed in firm order at the start of
+    /// `firm::plan` (for the entrants' view of the incumbents, ODD §7.6.2).
+    pub east_capital: f64,
+    /// Σ capital × smoothed annual return of the same plants.
+    pub east_capital_return: f64,
 }
 
 /// The whole state of a run.
@@ -246,6 +259,17 @@ pub struct OutOfMemory {
 }
 
 impl World {
+    /// Refreshes each region's cached growth factor and deepening rate for the current
+    /// tick (called at the start of every tick and burn-in tick).
+    pub fn refresh_growth(&mut self, cfg: &Config) {
+        let tpy = cfg.calendar.ticks_per_year();
+        for (rs, p) in self.regions.iter_mut().zip(cfg.regions.iter()) {
+            rs.growth_now = p.growth_factor(self.tick, tpy);
+            rs.growth_tick = self.tick;
+            rs.deepening = ((1.0 + p.growth).powf(1.0 / tpy as f64) - 1.0).max(0.0);
+        }
+    }
+
     /// Bytes of the household records and income rings of `cfg`'s population.
     pub fn population_bytes(cfg: &Config) -> usize {
         let tpy = cfg.calendar.ticks_per_year() as usize;
@@ -339,6 +363,7 @@ impl World {
                 blocks: vec![BlockAcc::default(); nblocks],
                 demography_blocks: vec![Tally::default(); nblocks],
                 firm_count: 1,
+                growth_tick: u32::MAX,
                 ..RegionState::default()
             });
         }

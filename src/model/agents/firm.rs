@@ -56,6 +56,21 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
     let fp = &cfg.firms;
     let tpy = cfg.calendar.ticks_per_year() as f64;
     plan_demand(world, cfg);
+    // The incumbents' capital and returns, every link in one pass over the firms (the
+    // same sums, in the same order, as a pass per link; nothing below changes them).
+    for l in world.links.iter_mut() {
+        l.east_capital = 0.0;
+        l.east_capital_return = 0.0;
+    }
+    let f = &world.firms;
+    for i in 0..f.len() {
+        if f.kind[i] == FirmKind::East {
+            if let Some(l) = world.links.get_mut(f.link[i] as usize) {
+                l.east_capital += f.capital[i];
+                l.east_capital_return += f.capital[i] * f.avg_return[i];
+            }
+        }
+    }
     for (li, link) in cfg.links.iter().enumerate() {
         if !link.active(t) {
             continue;
@@ -87,7 +102,9 @@ pub fn plan(world: &mut World, cfg: &Config, scales: &PhaseScales, streams: &Str
         // What a plant of its own would earn in the markets it sells into, with its own
         // capacity added, blended with what the link's plants actually earn (ODD §7.6.2).
         let own = expected_return(world, cfg, w, link.east, li, scales.incentives);
-        let incumbents = incumbent_return(world, cfg, li);
+        let l = &world.links[li];
+        let incumbents = incumbents_from(l.east_capital, l.east_capital_return, cfg);
+        debug_assert_eq!(incumbents, incumbent_return(world, cfg, li));
         let expected = blend_expectation(own, incumbents, fp.incumbent_weight);
         let gap = expected - fp.hurdle_return;
         // Market candidates enter only above the hurdle. Mobilised candidates are persuaded
@@ -187,8 +204,19 @@ pub fn market_part(kind: FirmKind, cfg: &Config) -> f64 {
 /// at given sales, the return on capital constant; ODD §7.6.1).
 #[inline]
 fn job_capital(world: &World, cfg: &Config, r: usize) -> f64 {
-    cfg.firms.capital_per_job
-        * cfg.regions[r].growth_factor(world.tick, cfg.calendar.ticks_per_year())
+    cfg.firms.capital_per_job * growth_now(world, cfg, r)
+}
+
+/// Region `r`'s growth factor at the current tick: the cached value
+/// ([`World::refresh_growth`]), or computed when the cache is for another tick.
+#[inline]
+fn growth_now(world: &World, cfg: &Config, r: usize) -> f64 {
+    let rs = &world.regions[r];
+    if rs.growth_tick == world.tick {
+        rs.growth_now
+    } else {
+        cfg.regions[r].growth_factor(world.tick, cfg.calendar.ticks_per_year())
+    }
 }
 
 /// Value at base prices, per tick, of one job's output in region `r`: the wage of a worker
@@ -370,6 +398,11 @@ pub fn incumbent_return(world: &World, cfg: &Config, li: usize) -> Option<f64> {
             kr += f.capital[i] * f.avg_return[i];
         }
     }
+    incumbents_from(k, kr, cfg)
+}
+
+/// [`incumbent_return`] from the sums `k` = Σ capital and `kr` = Σ capital × return.
+fn incumbents_from(k: f64, kr: f64, cfg: &Config) -> Option<f64> {
     if k <= 0.0 {
         return None;
     }
@@ -425,7 +458,7 @@ pub fn expected_return(
     } else {
         0.0
     };
-    let growth = p.growth_factor(world.tick, cfg.calendar.ticks_per_year());
+    let growth = growth_now(world, cfg, r);
     // A plant sells what its home region's orders and the regional market take.
     let m = market_part(FirmKind::East, cfg);
     // Capacity (value per tick at base prices) of the plant and of those already queued in
@@ -497,8 +530,11 @@ pub fn produce(world: &mut World, cfg: &Config, scales: &PhaseScales) {
         let my_demand = firm_jobs(k / k_job, kind, &sales, pandemic, cfg);
         // Capital deepening: what keeps the capacity the firm sells in step with wages,
         // `(G_t / G_{t−1} − 1) · k · sold`, reinvested out of profit before payouts.
-        let deepening = ((1.0 + cfg.regions[r].growth).powf(1.0 / tpy) - 1.0).max(0.0)
-            * k
+        let deepening = if world.regions[r].growth_tick == world.tick {
+            world.regions[r].deepening
+        } else {
+            ((1.0 + cfg.regions[r].growth).powf(1.0 / tpy) - 1.0).max(0.0)
+        } * k
             * sales.sold(market_part(kind, cfg));
         let share = if demand > 0.0 {
             my_demand / demand
