@@ -340,3 +340,18 @@ fn the_key_table_of_a_yearly_batch_equals_that_of_the_same_runs_kept_monthly() {
         );
     }
 }
+
+#[test]
+fn every_shipped_experiment_file_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let exp = xiezuo::batch::experiment::Experiment::load(&p);
+            assert!(exp.is_ok(), "{}: {}", p.display(), exp.err().unwrap());
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} experiment files");
+}
