@@ -20,11 +20,10 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::batch::experiment::fnv1a;
-use crate::batch::replicate::run_controlled;
 use crate::model::rng::mix;
-use crate::model::run::Control;
+use crate::model::run::{run_with, Control};
 use crate::model::time::YearMonth;
-use crate::output::{self, Format, OutputError};
+use crate::output::{self, Format, OutputError, TableRecorder};
 use crate::scenario;
 use crate::stats::abc::{self, Candidate, Generation, Particle, Prior, Sampler};
 
@@ -243,11 +242,17 @@ pub fn evaluate(c: &Calibration, cand: &Candidate, ticks: u32) -> Option<Vec<f64
     cfg.calendar.ticks = ticks.min(cfg.calendar.ticks);
     let n = c.targets.targets.len();
     let mut sums = vec![0.0; n];
+    // The distribution measures (Φ, the histogram) only where a target reads them.
+    let lean = !summary::needs_distribution_every_tick(&c.targets.targets);
     for r in 0..c.replicates {
         cfg.seed = run_seed(c.abc.seed, cand.generation, cand.index, r);
-        let res = run_controlled(&cfg, false, &Control::none()).ok()?;
+        let mut rec = TableRecorder::new(&cfg, false);
+        if lean {
+            rec = rec.distribution_at_year_ends(&cfg);
+        }
+        run_with(&cfg, &mut rec, &Control::none()).ok()?;
         for (s, t) in sums.iter_mut().zip(&c.targets.targets) {
-            *s += summary::evaluate(&cfg, &res.recorder, t);
+            *s += summary::evaluate(&cfg, &rec, t);
         }
     }
     Some(sums.into_iter().map(|s| s / c.replicates as f64).collect())
@@ -813,6 +818,42 @@ mod tests {
         let longer = shipped(&|t| t.replace("generations = 6", "generations = 8"));
         assert_ne!(fingerprint(&base), fingerprint(&longer));
         assert_eq!(identity(&base), identity(&longer));
+    }
+
+    #[test]
+    fn year_end_distribution_changes_no_target_value() {
+        let c = shipped(&|t| t.to_string());
+        // The shipped targets read no distribution measure over a year: runs skip them.
+        assert!(!summary::needs_distribution_every_tick(&c.targets.targets));
+        let mut year_mean = c.targets.targets.clone();
+        year_mean[0].table = "metrics".into();
+        year_mean[0].measure = "gini".into();
+        year_mean[0].aggregate = "year_mean".into();
+        assert!(summary::needs_distribution_every_tick(&year_mean));
+        // A small run: every target (and a year-end Gini) is the same with the lean recorder.
+        let mut set = c.set.clone();
+        set.extend(spec::downscale(&c.base, 0.02));
+        let mut cfg = scenario::load(&c.scenario, &set).expect("loads").config;
+        cfg.calendar.ticks = needed_ticks(&c);
+        let mut full = TableRecorder::new(&cfg, false);
+        run_with(&cfg, &mut full, &Control::none()).expect("runs");
+        let mut lean = TableRecorder::new(&cfg, false).distribution_at_year_ends(&cfg);
+        run_with(&cfg, &mut lean, &Control::none()).expect("runs");
+        let mut targets = c.targets.targets.clone();
+        let mut gini = targets[0].clone();
+        gini.table = "metrics".into();
+        gini.measure = "gini".into();
+        gini.region = "WEST".into();
+        gini.aggregate = "year_end".into();
+        targets.push(gini);
+        for t in &targets {
+            let (a, b) = (
+                summary::evaluate(&cfg, &full, t),
+                summary::evaluate(&cfg, &lean, t),
+            );
+            assert!(a.to_bits() == b.to_bits(), "{}: {a} vs {b}", t.name);
+        }
+        assert!(summary::evaluate(&cfg, &lean, targets.last().unwrap()) > 0.0);
     }
 
     #[test]

@@ -53,6 +53,29 @@ fn pick<T: Clone>(v: &[T], keep: &[usize]) -> Vec<T> {
     keep.iter().map(|&i| v[i].clone()).collect()
 }
 
+/// Metrics columns a run computes only on ticks whose recorder asks for them
+/// ([`crate::model::recorder::Recorder::wants_distribution`]): the distribution measures.
+pub const DISTRIBUTION_COLUMNS: [&str; 7] = [
+    "mean_vulnerability",
+    "median_income",
+    "gini",
+    "theil_region",
+    "theil",
+    "theil_within",
+    "theil_between",
+];
+
+/// Whether some target reads a distribution measure on ticks other than the year's last
+/// (a `year_sum` or `year_mean` of one): then a run must compute them every tick; else at
+/// year ends only, which changes no target's value.
+pub fn needs_distribution_every_tick(targets: &[Target]) -> bool {
+    targets.iter().any(|t| {
+        t.table == "metrics"
+            && DISTRIBUTION_COLUMNS.contains(&t.measure.as_str())
+            && t.aggregate != "year_end"
+    })
+}
+
 /// The target's value in one run (before averaging over replicates): NaN when the year has
 /// no tick in the run or the scope has no row.
 pub fn evaluate(cfg: &Config, rec: &TableRecorder, t: &Target) -> f64 {
