@@ -97,6 +97,12 @@ impl Region {
         (1.0 + self.growth).powf((t as f64 + 0.5) / tpy as f64)
     }
 
+    /// Capital deepening per tick with `tpy` ticks a year, `max((1 + growth)^(1/tpy) − 1, 0)`
+    /// (ODD §7.6.1).
+    pub fn deepening(&self, tpy: u32) -> f64 {
+        ((1.0 + self.growth).powf(1.0 / tpy as f64) - 1.0).max(0.0)
+    }
+
     /// The annual probability that an idle worker migrates on their own: `base_migration`
     /// if set, else the rate at which the initial migrant stock is a steady state of
     /// spontaneous migration, return and retirement (ODD §7.2): with hazards

@@ -266,7 +266,7 @@ impl World {
         for (rs, p) in self.regions.iter_mut().zip(cfg.regions.iter()) {
             rs.growth_now = p.growth_factor(self.tick, tpy);
             rs.growth_tick = self.tick;
-            rs.deepening = ((1.0 + p.growth).powf(1.0 / tpy as f64) - 1.0).max(0.0);
+            rs.deepening = p.deepening(tpy);
         }
     }
 

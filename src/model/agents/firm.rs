@@ -207,6 +207,18 @@ fn job_capital(world: &World, cfg: &Config, r: usize) -> f64 {
     cfg.firms.capital_per_job * growth_now(world, cfg, r)
 }
 
+/// Region `r`'s capital deepening per tick: the cached value ([`World::refresh_growth`]),
+/// or computed when the cache is for another tick.
+#[inline]
+fn deepening_now(world: &World, cfg: &Config, r: usize) -> f64 {
+    let rs = &world.regions[r];
+    if rs.growth_tick == world.tick {
+        rs.deepening
+    } else {
+        cfg.regions[r].deepening(cfg.calendar.ticks_per_year())
+    }
+}
+
 /// Region `r`'s growth factor at the current tick: the cached value
 /// ([`World::refresh_growth`]), or computed when the cache is for another tick.
 #[inline]
@@ -530,12 +542,7 @@ pub fn produce(world: &mut World, cfg: &Config, scales: &PhaseScales) {
         let my_demand = firm_jobs(k / k_job, kind, &sales, pandemic, cfg);
         // Capital deepening: what keeps the capacity the firm sells in step with wages,
         // `(G_t / G_{t−1} − 1) · k · sold`, reinvested out of profit before payouts.
-        let deepening = if world.regions[r].growth_tick == world.tick {
-            world.regions[r].deepening
-        } else {
-            ((1.0 + cfg.regions[r].growth).powf(1.0 / tpy) - 1.0).max(0.0)
-        } * k
-            * sales.sold(market_part(kind, cfg));
+        let deepening = deepening_now(world, cfg, r) * k * sales.sold(market_part(kind, cfg));
         let share = if demand > 0.0 {
             my_demand / demand
         } else {
