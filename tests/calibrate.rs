@@ -253,7 +253,7 @@ fn bad_files_name_the_file_line_and_key_and_leave_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
     let good = target_block("pov", "poverty_rate", "WEST", 0.1, 0.02);
-    let cases: [(String, &str, &str); 6] = [
+    let cases: [(String, &str, &str); 10] = [
         (
             format!("{good}{}", target_block("gini", "gini", "WEST", 0.3, -1.0)),
             "",
@@ -267,7 +267,7 @@ fn bad_files_name_the_file_line_and_key_and_leave_nothing() {
         (
             target_block("pov", "poverty_rate", "Nowhere", 0.1, 0.02),
             "",
-            "key `target[0].region`: `Nowhere` is not a scope of the scenario; allowed: WEST, EAST, ALL, Upland, Coastal",
+            "key `target[0].region`: `Nowhere` is not a scope of the scenario; allowed: WEST, EAST, ALL, PAIRED, UNPAIRED, Upland, Coastal",
         ),
         (
             good.replace("year = 2019", "year = 2040"),
@@ -279,6 +279,26 @@ fn bad_files_name_the_file_line_and_key_and_leave_nothing() {
             good.replace("source = \"the model at known parameters\"\n", ""),
             "",
             "key `target[0]`: missing field `source`",
+        ),
+        (
+            good.replace("year = 2019", "year = 2019\ncontrol = \"UNPAIRED\""),
+            "",
+            "key `target[0].control`: a difference in differences needs `base_year` too",
+        ),
+        (
+            good.replace("year = 2019", "year = 2019\ncontrol = \"PAIRED\"\nbase_year = 2019"),
+            "",
+            "key `target[0].base_year`: 2019 must come before the target's year 2019",
+        ),
+        (
+            good.replace("year = 2019", "year = 2019\ncontrol = \"Elsewhere\"\nbase_year = 2017"),
+            "",
+            "key `target[0].control`: `Elsewhere` is not a scope of the scenario",
+        ),
+        (
+            target_block("g", "gini", "PAIRED", 0.3, 0.1),
+            "",
+            "key `target[0].region`: `PAIRED` combines regions' `metrics` rows, which it can do for the means mean_income, poverty_rate, poverty_gap, poverty_severity (weighted by households) and the counts",
         ),
     ];
     for (targets, extra, want) in cases {

@@ -53,7 +53,7 @@ use polars::prelude::{Column, CsvReadOptions, DataFrame, DataType, PolarsResult,
 use serde::{Deserialize, Serialize};
 
 use crate::batch::calibrate::spec::{
-    d_aggregate, d_region, d_table, measures, parse, AGGREGATES, TARGET_TABLES,
+    d_aggregate, d_region, d_table, measures, parse, scope_error, AGGREGATES, TARGET_TABLES,
 };
 use crate::batch::calibrate::summary::evaluate;
 use crate::batch::calibrate::Target;
@@ -474,13 +474,8 @@ impl Claim {
                     ),
                 ));
             }
-            let mut scopes: Vec<String> = vec!["WEST".into(), "EAST".into(), "ALL".into()];
-            scopes.extend(a.config.regions.iter().map(|r| r.name.clone()));
-            if !scopes.contains(&m.region) {
-                return Err(invalid(
-                    &k("region"),
-                    format!("`{}`; allowed: {}", m.region, scopes.join(", ")),
-                ));
+            if let Some(message) = scope_error(&a.config, &m.table, &m.measure, &m.region) {
+                return Err(invalid(&k("region"), message));
             }
             if !AGGREGATES.contains(&m.aggregate.as_str()) {
                 return Err(invalid(
@@ -526,6 +521,7 @@ impl Claim {
                     justification: String::new(),
                     source: String::new(),
                     holdout: false,
+                    did: None,
                 },
                 from: m.from,
                 to: m.to,

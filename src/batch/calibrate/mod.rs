@@ -190,8 +190,11 @@ pub struct FitRow {
 }
 
 impl FitRow {
-    /// Model median over the official value.
+    /// Model median over the official value (NaN when that is 0, e.g. "no effect").
     pub fn ratio(&self) -> f64 {
+        if self.target.value == 0.0 {
+            return f64::NAN;
+        }
         self.model / self.target.value
     }
     /// (model − official) / σ.
@@ -728,16 +731,23 @@ pub fn markdown(c: &Calibration, o: &Outcome) -> String {
         let t = &r.target;
         let _ = writeln!(
             s,
-            "| `{}`{} | {} | {} ({}) | {} [{}, {}] | {:.2} | {:+.1} | {} |",
+            "| `{}`{} | {} | {} ({}) | {} [{}, {}] | {} | {:+.1} | {} |",
             t.name,
             if t.holdout { " (held out)" } else { "" },
-            t.year,
+            match &t.did {
+                Some(d) => format!("{}→{} vs {}", d.base_year, t.year, d.control),
+                None => t.year.to_string(),
+            },
             num(t.value),
             num(t.sigma),
             num(r.model),
             num(r.low),
             num(r.high),
-            r.ratio(),
+            if t.value == 0.0 {
+                "–".to_string()
+            } else {
+                format!("{:.2}", r.ratio())
+            },
             r.z(),
             if r.acceptable() { "yes" } else { "no" }
         );

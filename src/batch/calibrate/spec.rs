@@ -53,6 +53,20 @@ pub struct Target {
     pub source: String,
     /// Held out of the fit: predicted, not fitted (the out-of-sample check).
     pub holdout: bool,
+    /// A difference in differences: the control scope and the base year. The target's value
+    /// is then `ln(v(region, year) / v(region, base)) − ln(v(control, year) / v(control,
+    /// base))` (`scale` cancels), e.g. paired against unpaired counties' income growth.
+    pub did: Option<Did>,
+}
+
+/// The control arm of a difference-in-differences target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Did {
+    /// Control scope (as `region`: a region name, `WEST`, `EAST`, `ALL`, `PAIRED`,
+    /// `UNPAIRED`).
+    pub control: String,
+    /// The year the growth is measured from (before the target's `year`).
+    pub base_year: i32,
 }
 
 /// A targets file: facts about one scenario.
@@ -144,6 +158,10 @@ struct RawTarget {
     source: String,
     #[serde(default)]
     holdout: bool,
+    #[serde(default)]
+    control: Option<String>,
+    #[serde(default)]
+    base_year: Option<i32>,
 }
 
 /// Default table of a target (and of a claim's measure): `metrics`.
@@ -362,6 +380,33 @@ impl Targets {
                     ));
                 }
             }
+            let did = match (t.control, t.base_year) {
+                (None, None) => None,
+                (Some(control), Some(base_year)) => {
+                    if base_year >= t.year {
+                        return Err(invalid(
+                            k("base_year"),
+                            format!(
+                                "{base_year} must come before the target's year {}: the growth is measured from it",
+                                t.year
+                            ),
+                        ));
+                    }
+                    Some(Did { control, base_year })
+                }
+                (Some(_), None) => {
+                    return Err(invalid(
+                        k("control"),
+                        "a difference in differences needs `base_year` too (the year growth is measured from)".into(),
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(invalid(
+                        k("base_year"),
+                        "a difference in differences needs `control` too (the control scope, e.g. UNPAIRED)".into(),
+                    ))
+                }
+            };
             out.push(Target {
                 name: t.name,
                 table: t.table,
@@ -375,6 +420,7 @@ impl Targets {
                 justification: t.justification,
                 source: t.source,
                 holdout: t.holdout,
+                did,
             });
         }
         if out.iter().all(|t| t.holdout) {
@@ -666,8 +712,6 @@ fn check_targets(t: &Targets, base: &Loaded) -> Result<(), ExperimentError> {
     };
     let first = cfg.calendar.date(0).year;
     let last = cfg.calendar.date(cfg.calendar.ticks.saturating_sub(1)).year;
-    let mut scopes: Vec<String> = vec!["WEST".into(), "EAST".into(), "ALL".into()];
-    scopes.extend(cfg.regions.iter().map(|r| r.name.clone()));
     for (i, g) in t.targets.iter().enumerate() {
         let k = |f: &str| format!("target[{i}].{f}");
         let allowed = measures(cfg, &g.table);
@@ -687,40 +731,80 @@ fn check_targets(t: &Targets, base: &Loaded) -> Result<(), ExperimentError> {
                 ),
             ));
         }
-        if !scopes.contains(&g.region) {
-            return Err(invalid(
-                k("region"),
-                format!(
-                    "`{}` is not a scope of the scenario; allowed: {}",
-                    g.region,
-                    scopes.join(", ")
-                ),
-            ));
+        let mut scoped = vec![("region", &g.region)];
+        if let Some(d) = &g.did {
+            scoped.push(("control", &d.control));
         }
-        if g.table == "metrics"
-            && g.aggregate == "year_sum"
-            && !SUMMABLE.contains(&g.measure.as_str())
-        {
-            return Err(invalid(
-                k("aggregate"),
-                format!(
-                    "`year_sum` of `{}` adds up a stock or a rate; use year_end or year_mean (year_sum suits the counts {})",
-                    g.measure,
-                    SUMMABLE.join(", ")
-                ),
-            ));
+        for (key, scope) in scoped {
+            if let Some(message) = scope_error(cfg, &g.table, &g.measure, scope) {
+                return Err(invalid(k(key), message));
+            }
         }
-        if g.year < first || g.year > last {
-            return Err(invalid(
-                k("year"),
-                format!(
-                    "{} is outside the scenario's horizon {first}–{last} (after the calibration's `set`)",
-                    g.year
-                ),
-            ));
+        let mut years = vec![("year", g.year)];
+        if let Some(d) = &g.did {
+            years.push(("base_year", d.base_year));
+        }
+        for (key, year) in years {
+            if year < first || year > last {
+                return Err(invalid(
+                    k(key),
+                    format!(
+                        "{year} is outside the scenario's horizon {first}–{last} (after the calibration's `set`)"
+                    ),
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// Scopes that group western regions by pairing: `PAIRED`, the western ends of at least one
+/// link of the scenario (at any time), and `UNPAIRED`, the western regions of none.
+pub const GROUPS: [&str; 2] = ["PAIRED", "UNPAIRED"];
+
+/// Metrics columns that are means over households, so that a group's value is the mean of its
+/// regions' values weighted by their (real) households.
+pub const GROUP_MEANS: [&str; 4] = [
+    "mean_income",
+    "poverty_rate",
+    "poverty_gap",
+    "poverty_severity",
+];
+
+/// Every scope a target of `cfg` can name: `WEST`, `EAST`, `ALL`, the [`GROUPS`] and the
+/// region names.
+pub fn scopes(cfg: &Config) -> Vec<String> {
+    let mut scopes: Vec<String> = ["WEST", "EAST", "ALL"]
+        .iter()
+        .chain(GROUPS.iter())
+        .map(|s| s.to_string())
+        .collect();
+    scopes.extend(cfg.regions.iter().map(|r| r.name.clone()));
+    scopes
+}
+
+/// Why `scope` cannot scope `measure` of `table` in `cfg` (an unknown name, or a group of
+/// regions whose `metrics` rows cannot be combined), or `None` when it can.
+pub fn scope_error(cfg: &Config, table: &str, measure: &str, scope: &str) -> Option<String> {
+    let scopes = scopes(cfg);
+    if !scopes.iter().any(|s| s == scope) {
+        return Some(format!(
+            "`{scope}` is not a scope of the scenario; allowed: {}",
+            scopes.join(", ")
+        ));
+    }
+    if table == "metrics"
+        && GROUPS.contains(&scope)
+        && !GROUP_MEANS.contains(&measure)
+        && !SUMMABLE.contains(&measure)
+    {
+        return Some(format!(
+            "`{scope}` combines regions' `metrics` rows, which it can do for the means {} (weighted by households) and the counts {} (added up), not for `{measure}`",
+            GROUP_MEANS.join(", "),
+            SUMMABLE.join(", "),
+        ));
+    }
+    None
 }
 
 /// Metrics columns that are counts within a tick, so that a year's sum means something.
