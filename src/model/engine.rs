@@ -378,7 +378,7 @@ pub fn step_params(cfg: &Config, t: Tick) -> StepParams {
         ins_cap: cfg.protection.insurance_cap as f32,
         ins_all: cfg.protection.insurance_scope == InsuranceScope::All,
         after_help: cfg.protection.registration == Registration::AfterHelp,
-        assist_cap: (cfg.protection.assistance_cap / tpy as f64) as f32,
+        assist_cap: cfg.protection.assistance_cap as f32,
         social_shocked: cfg.social.targeting == SocialTargeting::Shocked,
         distribution: true,
     }

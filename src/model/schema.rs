@@ -671,7 +671,7 @@ pub const KEYS: &[KeySpec] = &[
         .doc("A tick's out-of-pocket medical cost above this share of the household's annual income, or a household disaster, makes it a candidate (突发严重困难户); 0.1 is the SDG 3.8.2 threshold of catastrophic health spending"),
     num("protection.assistance_cap", 0.0, "yuan per household per year")
         .range(0.0, MAX_WAGE)
-        .doc("Temporary assistance (临时救助) to households the monitoring identified: while identified, a household whose trailing year falls below the poverty line is paid the gap, at most this much a year (in even parts per tick); the region's treasury pays. 0 switches it off. County rules cap one grant at a few months of the dibao standard, about 2,000–6,000 yuan a household (an estimate)"),
+        .doc("Temporary assistance (临时救助) to households the monitoring identified: while identified, a household whose trailing year falls below the poverty line is paid the gap at once, as a grant, at most this much between two assessments (a yearly budget per household, whatever the tick length); the region's treasury pays. 0 switches it off. County rules cap one grant at a few months of the dibao standard, about 2,000–6,000 yuan a household (an estimate)"),
     num("protection.insurance_premium", 0.0, "yuan per insured person per year")
         .range(0.0, MAX_WAGE)
         .doc("County-wide anti-return-to-poverty insurance (防返贫保险, 县域统保, 003): premium the region's treasury pays an insurer for each insured person; insured households hit by illness or disaster whose year falls below the insured line are paid the gap, up to the cap. 0 switches it off"),

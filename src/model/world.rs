@@ -586,6 +586,7 @@ fn init_household(
         disaster_end: 0,
         dibao: 0.0,
         dibao_paid: 0.0,
+        assist_paid: 0.0,
         status: if poor {
             status::POOR
         } else {

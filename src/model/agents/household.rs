@@ -75,6 +75,9 @@ pub struct Household {
     /// Dibao received since the last means test, yuan per person (what the next test
     /// deducts from the trailing year to find the household's own income).
     pub dibao_paid: f32,
+    /// Temporary assistance received since the last assessment, yuan per household (the
+    /// year's grants count against `protection.assistance_cap`; ODD §7.4 step 20b).
+    pub assist_paid: f32,
     /// Region index.
     pub region: u16,
     /// Ticks since the start at which the household last exited poverty, plus one (0 = never).
@@ -255,7 +258,8 @@ pub struct StepParams {
     /// Registration after help: a relapse of a household identified only at the assessment
     /// tick is registered at the next assessment if it is still poor then.
     pub after_help: bool,
-    /// Temporary assistance to identified households: most paid per tick (0: none).
+    /// Temporary assistance to identified households: most paid to one household between two
+    /// assessments, yuan (0: none).
     pub assist_cap: f32,
     /// Whether social cash help goes to shocked households (else to those at risk).
     pub social_shocked: bool,
@@ -821,14 +825,17 @@ fn tick_income(
         }
     }
     // Temporary assistance (ODD §7.4 step 20b): last resort for a household identified before
-    // this tick whose year is still below the line.
+    // this tick whose year is still below the line, paid the gap at once within what is
+    // left of the year's cap.
     let mut assist = 0.0;
-    if start.monitored && p.assist_cap > 0.0 {
+    let room = p.assist_cap - h.assist_paid;
+    if start.monitored && room > 0.0 {
         let gap = line_year - (start.rest + net);
         if gap > 0.0 {
             // Rounded up by 1e−5 of the line so that the year's f32 slots, summed again in
             // step 23, do not fall a few ulps short of the line the grant reached.
-            assist = (gap + 1e-5 * line_year).min(p.assist_cap);
+            assist = (gap + 1e-5 * line_year).min(room);
+            h.assist_paid += assist;
             net += assist;
         }
     }
@@ -990,6 +997,8 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
             h.flags &= !flags::MONITORED;
             acc.removed += 1.0;
         }
+        // A new assessment year: temporary assistance has its whole cap again.
+        h.assist_paid = 0.0;
     }
     // Vulnerability v = Φ((ln z − m)/sd). The flag compares the z-score with Φ⁻¹(threshold);
     // Φ itself is only evaluated where it exceeds 3e-7 (z > −5) for the mean.
@@ -1304,8 +1313,42 @@ mod tests {
     }
 
     #[test]
+    fn temporary_assistance_pays_at_most_its_cap_between_two_assessments() {
+        // An identified household with no income: the gap to the line is far above the cap.
+        use rand::SeedableRng;
+        let (mut h, mut m) = family();
+        h.farm_base = 0.0;
+        h.trailing = 0.0;
+        h.flags |= flags::MONITORED;
+        let mut ring = [0.0f32; 12];
+        let r = Rates::default();
+        let mut p = StepParams {
+            assist_cap: 3000.0,
+            ..params()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut paid = |p: &StepParams, h: &mut Household, m: &mut Members| {
+            let mut acc = BlockAcc::default();
+            step(h, m, &mut ring, &r, p, &mut rng, &mut acc);
+            acc.components[14]
+        };
+        // The whole cap at once, then nothing until the next assessment year.
+        assert_eq!(paid(&p, &mut h, &mut m), 3000.0);
+        assert_eq!(paid(&p, &mut h, &mut m), 0.0);
+        p.assess = true;
+        assert_eq!(paid(&p, &mut h, &mut m), 0.0);
+        assert_eq!(h.assist_paid, 0.0, "the assessment starts a new year");
+        p.assess = false;
+        assert_eq!(paid(&p, &mut h, &mut m), 3000.0);
+        // Not identified: nothing.
+        h.flags &= !flags::MONITORED;
+        h.assist_paid = 0.0;
+        assert_eq!(paid(&p, &mut h, &mut m), 0.0);
+    }
+
+    #[test]
     fn record_is_compact() {
-        assert!(std::mem::size_of::<Household>() <= 52);
+        assert!(std::mem::size_of::<Household>() <= 56);
         assert_eq!(std::mem::size_of::<Members>(), 56);
     }
 
