@@ -1,6 +1,6 @@
 //! Villager households and their workers: labour choices, shocks, income, poverty status.
 //!
-//! A household is a compact hot record (48 bytes), its members' record (56 bytes, see
+//! A household is a compact hot record (56 bytes), its members' record (56 bytes, see
 //! [`crate::model::agents::members`]) and a ring of its last year of per-capita incomes,
 //! each kept in a column of its own. The household step reads and writes nearly
 //! every field of the record, so one record per household beats one column per field here;
