@@ -990,6 +990,42 @@ pub struct Robustness {
     pub parameters: Vec<(String, f64, f64, f64)>,
 }
 
+impl Robustness {
+    /// The sentence that leads the robustness table, in three parts (before the share, the
+    /// share, after it), so that the Markdown page and the HTML page say the same with their
+    /// own emphasis and escaping. `title` names the design, `points` its points.
+    pub fn lead(&self, title: &str, points: &str) -> [String; 3] {
+        [
+            format!(
+                "{title} ({} {points} × {} paired replicates, first measure): the effect has the claimed sign at ",
+                self.points, self.replicates
+            ),
+            format!("{:.0}%", 100.0 * self.share),
+            " of the points. Rank correlation of each parameter with the effect: where the \
+             claim expects B − A < 0, ρ > 0 means that raising the parameter pushes the effect \
+             toward a flip (ρ < 0 where it expects > 0):"
+                .to_string(),
+        ]
+    }
+
+    /// The table's header.
+    pub const HEADER: [&'static str; 3] = ["parameter", "range", "Spearman ρ with B − A"];
+
+    /// The table's rows: parameter key, range, correlation, as text.
+    pub fn rows(&self) -> Vec<[String; 3]> {
+        self.parameters
+            .iter()
+            .map(|(k, lo, hi, rho)| {
+                [
+                    k.clone(),
+                    format!("{} – {}", num(*lo), num(*hi)),
+                    format!("{rho:+.2}"),
+                ]
+            })
+            .collect()
+    }
+}
+
 /// Latin-hypercube design: `n` points in `[0,1)^d`, one per stratum of each axis, from a
 /// stream keyed by what it is for (the claim's identifier), never by thread.
 pub fn latin_hypercube(n: usize, d: usize, key: u64) -> Vec<Vec<f64>> {
@@ -1304,22 +1340,13 @@ pub fn share_text(rb: Option<&Robustness>) -> String {
 
 /// One robustness check as a paragraph and a table of the parameters' rank correlations.
 fn robustness_md(s: &mut String, title: &str, points: &str, rb: &Robustness) {
+    let [before, share, after] = rb.lead(title, points);
+    let [k, range, rho] = Robustness::HEADER;
     s.push_str(&format!(
-        "{title} ({} {points} × {} paired replicates, first measure): the effect has the \
-         claimed sign at **{:.0}%** of the points. Rank correlation of each parameter with the \
-         effect: where the claim expects B − A < 0, ρ > 0 means that raising the parameter \
-         pushes the effect toward a flip (ρ < 0 where it expects > 0):\n\n| parameter | range | \
-         Spearman ρ with B − A |\n| --- | --- | --- |\n",
-        rb.points,
-        rb.replicates,
-        100.0 * rb.share
+        "{before}**{share}**{after}\n\n| {k} | {range} | {rho} |\n| --- | --- | --- |\n"
     ));
-    for (k, lo, hi, rho) in &rb.parameters {
-        s.push_str(&format!(
-            "| `{k}` | {} – {} | {rho:+.2} |\n",
-            num(*lo),
-            num(*hi)
-        ));
+    for [k, range, rho] in rb.rows() {
+        s.push_str(&format!("| `{k}` | {range} | {rho} |\n"));
     }
     s.push('\n');
 }

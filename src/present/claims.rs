@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::RGBColor;
 
 use crate::batch::claims::{
-    num, share_text, Claim, ClaimResult, Comparison, Expect, Robustness, Verdict, ALPHA,
+    share_text, Claim, ClaimResult, Comparison, Expect, Robustness, Verdict, ALPHA,
 };
 use crate::present::chart::PlotError;
 use crate::present::report::{esc, figure_html, ReportError};
@@ -121,22 +121,22 @@ fn measures_table(h: &mut String, name: &str, c: &Comparison) {
 
 /// One robustness check: its share and the parameters' rank correlations.
 fn robustness_html(h: &mut String, title: &str, points: &str, rb: &Robustness) {
+    let [before, share, after] = rb.lead(title, points);
+    let [k, range, rho] = Robustness::HEADER.map(esc);
     let _ = write!(
         h,
-        "<p>{} ({} {} × {} paired replicates, first measure): the effect has the claimed sign at <b>{:.0}%</b> of the points. Spearman ρ of each parameter with B − A (where the claim expects B − A &lt; 0, ρ &gt; 0 means raising it pushes the effect toward a flip):</p><table><tr><th>parameter</th><th>range</th><th>ρ</th></tr>",
-        esc(title),
-        rb.points,
-        esc(points),
-        rb.replicates,
-        100.0 * rb.share
+        "<p>{}<b>{}</b>{}</p><table><tr><th>{k}</th><th>{range}</th><th>{rho}</th></tr>",
+        esc(&before),
+        esc(&share),
+        esc(&after)
     );
-    for (k, lo, hi, rho) in &rb.parameters {
+    for [k, range, rho] in rb.rows() {
         let _ = write!(
             h,
-            "<tr><td><code>{}</code></td><td>{} – {}</td><td>{rho:+.2}</td></tr>",
-            esc(k),
-            num(*lo),
-            num(*hi)
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            esc(&k),
+            esc(&range),
+            esc(&rho)
         );
     }
     let _ = write!(h, "</table>");
