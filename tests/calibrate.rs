@@ -253,7 +253,7 @@ fn bad_files_name_the_file_line_and_key_and_leave_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
     let good = target_block("pov", "poverty_rate", "WEST", 0.1, 0.02);
-    let cases: [(String, &str, &str); 10] = [
+    let cases: [(String, &str, &str); 11] = [
         (
             format!("{good}{}", target_block("gini", "gini", "WEST", 0.3, -1.0)),
             "",
@@ -294,6 +294,11 @@ fn bad_files_name_the_file_line_and_key_and_leave_nothing() {
             good.replace("year = 2019", "year = 2019\ncontrol = \"Elsewhere\"\nbase_year = 2017"),
             "",
             "key `target[0].control`: `Elsewhere` is not a scope of the scenario",
+        ),
+        (
+            good.replace("year_mean", "year_sum"),
+            "",
+            "key `target[0].aggregate`: `year_sum` of `poverty_rate` adds up a stock or a rate",
         ),
         (
             target_block("g", "gini", "PAIRED", 0.3, 0.1),

@@ -740,6 +740,19 @@ fn check_targets(t: &Targets, base: &Loaded) -> Result<(), ExperimentError> {
                 return Err(invalid(k(key), message));
             }
         }
+        if g.table == "metrics"
+            && g.aggregate == "year_sum"
+            && !SUMMABLE.contains(&g.measure.as_str())
+        {
+            return Err(invalid(
+                k("aggregate"),
+                format!(
+                    "`year_sum` of `{}` adds up a stock or a rate; use year_end or year_mean (year_sum suits the counts {})",
+                    g.measure,
+                    SUMMABLE.join(", ")
+                ),
+            ));
+        }
         let mut years = vec![("year", g.year)];
         if let Some(d) = &g.did {
             years.push(("base_year", d.base_year));
