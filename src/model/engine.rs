@@ -180,15 +180,16 @@ pub fn household_phase(
                     .enumerate()
                     .for_each(|(b, ((((acc, hs), ms), ring), zs))| {
                         acc.reset();
-                        let mut rng =
-                            streams.stream(purpose, ((ri as u64) << 32) | b as u64, key as u64);
+                        let mut cells =
+                            streams.cells(purpose, ((ri as u64) << 32) | b as u64, key as u64);
                         for (((h, m), r), z) in hs
                             .iter_mut()
                             .zip(ms.iter_mut())
                             .zip(ring.chunks_exact_mut(tpy))
                             .zip(zs.iter_mut())
                         {
-                            *z = household::step(h, m, r, &rates, params, &mut rng, acc);
+                            let cell = cells.next_cell();
+                            *z = household::step(h, m, r, &rates, params, &cell, acc);
                         }
                         // Nothing in the model reads `vuln_sum`: only the measures do.
                         if params.distribution {

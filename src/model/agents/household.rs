@@ -6,9 +6,7 @@
 //! every field of the record, so one record per household beats one column per field here;
 //! the ring, the only wide part, is a column of its own.
 
-use rand::Rng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+use crate::model::rng::{normal, slot, uniform, Cell};
 
 use crate::model::accum::{BlockAcc, EXIT_YEARS};
 use crate::model::agents::members::{job, Counts, Members, MAX_MEMBERS};
@@ -467,9 +465,9 @@ struct Status {
 /// adds nothing).
 ///
 /// `m` is the household's members' record; `ring` is the household's last `tpy` per-capita
-/// incomes (per tick), whose slot `t % tpy` is overwritten. The sub-steps are those of ODD §7.4, in its order; the order of random draws
-/// is fixed (the table of §7.4) so that a re-implementation reproduces the same numbers from
-/// the same streams.
+/// incomes (per tick), whose slot `t % tpy` is overwritten; `cell` is the household's 16
+/// words of this tick (ODD §7.2), each with the fixed use of §7.4's draw table. The sub-steps
+/// are those of ODD §7.4, in its order.
 #[inline]
 pub fn step(
     h: &mut Household,
@@ -477,7 +475,7 @@ pub fn step(
     ring: &mut [f32],
     r: &Rates,
     p: &StepParams,
-    rng: &mut ChaCha8Rng,
+    cell: &Cell,
     acc: &mut BlockAcc,
 ) -> f32 {
     let start = Start {
@@ -490,14 +488,14 @@ pub fn step(
             && (p.ins_all || h.flags & (flags::EVER_POOR | flags::MONITORED) != 0),
         rest: (h.trailing - ring[(p.tick % p.tpy) as usize]) * h.size as f32,
     };
-    let moves = labour_transitions(h, m, r, p, &start, rng, acc);
-    let shocks = idiosyncratic_shocks(h, r, p, rng);
+    let moves = labour_transitions(h, m, r, p, &start, cell, acc);
+    let shocks = idiosyncratic_shocks(h, r, p, cell);
     let income = tick_income(h, r, p, &start, &moves, &shocks, acc);
     adjust_effort(h, p, &income);
     let ln_trailing = update_trailing(h, ring, p, income.net);
-    monitor(h, p, &shocks, &income, rng, acc);
+    monitor(h, p, &shocks, &income, cell, acc);
     let status = poverty_status(h, p, &start, acc);
-    means_test(h, r, p, rng, acc);
+    means_test(h, r, p, cell, acc);
     account(
         h,
         p,
@@ -524,19 +522,20 @@ pub fn add_vulnerability(zs: &[f32], acc: &mut BlockAcc) {
     }
 }
 
-/// ODD §7.4 part 1, labour transitions (steps 1–9; draws 1–2), member by member:
+/// ODD §7.4 part 1, labour transitions (steps 1–9; cell words 0–8), member by member:
 /// separations (migrants return, local jobs and posts end) and matching of each member who
 /// seeks a job, in one pass; training of one member; skill decay; tenure. Returns the moves
 /// and the worker-ticks in each state: a member who moved counts half in the old state and
 /// half in the new (moves happen on average at mid-tick, step 8).
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // member columns and cell words indexed together
 fn labour_transitions(
     h: &mut Household,
     m: &mut Members,
     r: &Rates,
     p: &StepParams,
     start: &Start,
-    rng: &mut ChaCha8Rng,
+    cell: &Cell,
     acc: &mut BlockAcc,
 ) -> Moves {
     if h.sick_ticks > 0 {
@@ -552,6 +551,7 @@ fn labour_transitions(
     // the consecutive intervals placement, local job, post, own migration, or none.
     for i in 0..n {
         let j = m.job[i];
+        let mut u = uniform(cell[i]);
         if j >= job::LOCAL {
             let p_sep = match j {
                 job::PLACED => r.p_return * first_year(m.tenure[i], p),
@@ -559,11 +559,13 @@ fn labour_transitions(
                 job::LOCAL => r.p_job_loss * first_year(m.tenure[i], p),
                 _ => r.p_post_loss,
             };
-            if rng.random::<f32>() < p_sep {
+            if u < p_sep {
                 if job::is_away(j) {
                     mv.returned += 1;
                 }
                 m.job[i] = job::FARM;
+                // Given U < p_sep, U / p_sep is uniform on [0, 1): the member's matching draw.
+                u /= p_sep;
             }
         }
         if m.seeks(i, p.retirement_age) {
@@ -579,7 +581,6 @@ fn labour_transitions(
             };
             let q_mig = (r.p_migrate * p.migration_age[m.age[i] as usize])
                 .min(1.0 - q_place - q_job - q_post);
-            let u: f32 = rng.random();
             if u < q_place {
                 mv.placed += 1;
                 m.job[i] = job::PLACED;
@@ -607,7 +608,7 @@ fn labour_transitions(
     acc.train_eligible += home as f64;
     let mut trainee = usize::MAX;
     if home > 0 {
-        let u: f32 = rng.random();
+        let u = uniform(cell[slot::TRAIN]);
         let q = 1.0 - (1.0 - r.p_train).powi(home as i32);
         if u < q {
             let k = (((u / q) * home as f32) as u8).min(home - 1);
@@ -681,20 +682,15 @@ fn first_year(tenure: u8, p: &StepParams) -> f32 {
     }
 }
 
-/// ODD §7.4 part 2, idiosyncratic shocks (steps 11–14; draws 3–5): illness with its
+/// ODD §7.4 part 2, idiosyncratic shocks (steps 11–14; cell words 9–11): illness with its
 /// medical cost, a household disaster, and the farm-income noise.
 #[inline(always)]
-fn idiosyncratic_shocks(
-    h: &mut Household,
-    r: &Rates,
-    p: &StepParams,
-    rng: &mut ChaCha8Rng,
-) -> Shocks {
+fn idiosyncratic_shocks(h: &mut Household, r: &Rates, p: &StepParams, cell: &Cell) -> Shocks {
     let annual_income = h.trailing * h.size as f32;
     let mut medical = 0.0f32;
     // Onset phase within the tick: given u < p, u / p is uniform on [0,1), so the draw that
     // decides the event also places it in the tick (no extra draw).
-    let u: f32 = rng.random();
+    let u = uniform(cell[slot::ILL]);
     let ill_lost = if u < p.p_ill {
         let (n, first, end) = episode(u / p.p_ill, p.ill_len);
         h.sick_ticks = n;
@@ -704,7 +700,7 @@ fn idiosyncratic_shocks(
     } else {
         episode_share(h.sick_ticks, h.sick_end)
     };
-    let u: f32 = rng.random();
+    let u = uniform(cell[slot::DISASTER]);
     let disaster_share = if u < p.p_disaster {
         let (n, first, end) = episode(u / p.p_disaster, p.tpy as f32);
         h.disaster_ticks = n;
@@ -713,7 +709,7 @@ fn idiosyncratic_shocks(
     } else {
         episode_share(h.disaster_ticks, h.disaster_end)
     };
-    let eps: f32 = rng.sample::<f32, _>(StandardNormal);
+    let eps = normal(cell[slot::NOISE]);
     let shocked = ill_lost.max(disaster_share).max(r.common_disaster_cover);
     h.disaster_ticks = h.disaster_ticks.saturating_sub(1);
     Shocks {
@@ -866,23 +862,17 @@ fn tick_income(
     }
 }
 
-/// ODD §7.4 part 6b (step 24; draw 7): the yearly means test of the minimum livelihood
+/// ODD §7.4 part 6b (step 24; cell word 14): the yearly means test of the minimum livelihood
 /// guarantee (低保), at the assessment only. The household's own income over the year (its
 /// trailing income less the benefit it received, constant since the last test) is assessed
 /// with a mean-one lognormal error; below the lower of the standard and the quota's cut-off,
 /// the benefit fills the assessed gap to the standard for the next year.
 #[inline(always)]
-fn means_test(
-    h: &mut Household,
-    r: &Rates,
-    p: &StepParams,
-    rng: &mut ChaCha8Rng,
-    acc: &mut BlockAcc,
-) {
+fn means_test(h: &mut Household, r: &Rates, p: &StepParams, cell: &Cell, acc: &mut BlockAcc) {
     if !p.means_test || p.dibao_standard <= 0.0 {
         return;
     }
-    let eps: f32 = rng.sample::<f32, _>(StandardNormal);
+    let eps = normal(cell[slot::MEANS_TEST]);
     // The trailing year is the ticks since the last means test: the household's own income
     // is it less the benefit received over them (granted then, or since on identification).
     let own = (h.trailing - h.dibao_paid).max(0.0);
@@ -1022,7 +1012,7 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
     }
 }
 
-/// ODD §7.4 part 5b, dynamic monitoring (防返贫动态监测, 002, 003; draw 6): a household not
+/// ODD §7.4 part 5b, dynamic monitoring (防返贫动态监测, 002, 003; cell words 12–13): a household not
 /// yet identified is a candidate if its trailing-year income is below the monitoring line,
 /// or if this tick's out-of-pocket medical cost exceeds the shock share of its annual
 /// income, or if a household disaster is in force; a candidate draws whether it is
@@ -1033,7 +1023,7 @@ fn monitor(
     p: &StepParams,
     shocks: &Shocks,
     income: &Income,
-    rng: &mut ChaCha8Rng,
+    cell: &Cell,
     acc: &mut BlockAcc,
 ) {
     if p.p_detect <= 0.0 || h.flags & flags::MONITORED != 0 {
@@ -1044,14 +1034,14 @@ fn monitor(
     let candidate = h.trailing < p.monitor_line
         || (oop > 0.0 && oop >= p.monitor_shock * annual)
         || shocks.disaster_share > 0.0;
-    if candidate && rng.random::<f32>() < p.p_detect {
+    if candidate && uniform(cell[slot::DETECT]) < p.p_detect {
         h.flags |= flags::MONITORED;
         acc.identified += 1.0;
         // Eligible monitoring subjects enter the dibao when identified (纳入低保, the 2021
         // guidance), not at the next yearly test: one not on it is means-tested now on its
-        // trailing year (draw 6b). At the assessment tick the yearly test follows anyway.
+        // trailing year (cell word 13). At the assessment tick the yearly test follows anyway.
         if p.monitor_dibao && p.dibao_standard > 0.0 && h.dibao == 0.0 && !p.means_test {
-            let eps: f32 = rng.sample::<f32, _>(StandardNormal);
+            let eps = normal(cell[slot::DETECT_TEST]);
             h.dibao = dibao_benefit(
                 h.trailing.max(0.0),
                 p.dibao_standard,
@@ -1248,12 +1238,16 @@ mod tests {
         (h, m)
     }
 
-    fn one_step(h: &mut Household, m: &mut Members, r: &Rates) {
+    /// A cell of draws from a seeded stream (its first keystream block).
+    fn test_cell(seed: u64) -> Cell {
         use rand::SeedableRng;
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        crate::model::rng::cell(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    fn one_step(h: &mut Household, m: &mut Members, r: &Rates) {
         let mut ring = [h.trailing / 12.0; 12];
         let mut acc = BlockAcc::default();
-        step(h, m, &mut ring, r, &params(), &mut rng, &mut acc);
+        step(h, m, &mut ring, r, &params(), &test_cell(3), &mut acc);
     }
 
     #[test]
@@ -1301,11 +1295,17 @@ mod tests {
             m.tenure[0] = 50;
             m.skill[0] = skill;
             h.set_counts(&m.counts(4));
-            use rand::SeedableRng;
-            let mut rng = ChaCha8Rng::seed_from_u64(3);
             let mut ring = [h.trailing / 12.0; 12];
             let mut acc = BlockAcc::default();
-            step(&mut h, &mut m, &mut ring, &r, &params(), &mut rng, &mut acc);
+            step(
+                &mut h,
+                &mut m,
+                &mut ring,
+                &r,
+                &params(),
+                &test_cell(3),
+                &mut acc,
+            );
             income[k] = acc.components[2];
         }
         assert!((income[0] - 100.0).abs() < 1e-3, "{income:?}");
@@ -1315,7 +1315,6 @@ mod tests {
     #[test]
     fn temporary_assistance_pays_at_most_its_cap_between_two_assessments() {
         // An identified household with no income: the gap to the line is far above the cap.
-        use rand::SeedableRng;
         let (mut h, mut m) = family();
         h.farm_base = 0.0;
         h.trailing = 0.0;
@@ -1326,10 +1325,11 @@ mod tests {
             assist_cap: 3000.0,
             ..params()
         };
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut seed = 5;
         let mut paid = |p: &StepParams, h: &mut Household, m: &mut Members| {
             let mut acc = BlockAcc::default();
-            step(h, m, &mut ring, &r, p, &mut rng, &mut acc);
+            seed += 1;
+            step(h, m, &mut ring, &r, p, &test_cell(seed), &mut acc);
             acc.components[14]
         };
         // The whole cap at once, then nothing until the next assessment year.
@@ -1431,7 +1431,6 @@ mod tests {
     /// next tick; the yearly test then deducts only what it received.
     #[test]
     fn identification_grants_the_dibao_and_the_test_deducts_what_was_paid() {
-        use rand::SeedableRng;
         let p = StepParams {
             p_detect: 1.0,
             dibao_standard: 6000.0,
@@ -1440,13 +1439,13 @@ mod tests {
         let (mut h, _) = family();
         h.trailing = 2000.0;
         let mut acc = BlockAcc::default();
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let cell = test_cell(1);
         monitor(
             &mut h,
             &p,
             &Shocks::default(),
             &Income::default(),
-            &mut rng,
+            &cell,
             &mut acc,
         );
         // No assessment error: the benefit fills the gap to the standard.
@@ -1460,7 +1459,7 @@ mod tests {
             &p,
             &Shocks::default(),
             &Income::default(),
-            &mut rng,
+            &cell,
             &mut acc,
         );
         assert_eq!(g.dibao, 100.0);
@@ -1476,32 +1475,30 @@ mod tests {
             dibao_threshold: 1e9,
             ..Default::default()
         };
-        means_test(&mut h, &r, &test, &mut rng, &mut acc);
+        means_test(&mut h, &r, &test, &cell, &mut acc);
         assert_eq!((h.dibao, h.dibao_paid), (4000.0, 0.0));
     }
 
     #[test]
-    fn monitoring_draws_only_for_candidates() {
-        use rand::SeedableRng;
+    fn monitoring_identifies_only_candidates() {
         let p = StepParams {
             p_detect: 1.0,
             ..params()
         };
         let (mut h, _) = family();
         let mut acc = BlockAcc::default();
-        let fresh = ChaCha8Rng::seed_from_u64(5);
-        // Above the monitoring line (6,000) and no shock: no draw, not identified.
+        let cell = test_cell(5);
+        // Above the monitoring line (6,000) and no shock: not identified, even with
+        // identification certain.
         h.trailing = 7000.0;
-        let mut rng = fresh.clone();
         monitor(
             &mut h,
             &p,
             &Shocks::default(),
             &Income::default(),
-            &mut rng,
+            &cell,
             &mut acc,
         );
-        assert_eq!(rng, fresh, "a non-candidate consumes no draw");
         assert_eq!(h.flags & flags::MONITORED, 0);
         // A catastrophic medical bill (3,800 out of pocket, above 10% of the 28,000 a year)
         // makes it a candidate.
@@ -1514,14 +1511,12 @@ mod tests {
             out_of_pocket: 3800.0,
             ..Income::default()
         };
-        monitor(&mut h, &p, &bill, &paid, &mut rng, &mut acc);
-        assert_ne!(rng, fresh);
+        monitor(&mut h, &p, &bill, &paid, &cell, &mut acc);
         assert!(h.flags & flags::MONITORED != 0 && acc.identified == 1.0);
-        // Monitoring off: nobody is identified, nothing is drawn.
+        // Monitoring off: nobody is identified.
         let (mut h, _) = family();
         h.trailing = 100.0;
-        let mut rng = fresh.clone();
-        monitor(&mut h, &params(), &bill, &paid, &mut rng, &mut acc);
-        assert_eq!((rng == fresh, h.flags & flags::MONITORED), (true, 0));
+        monitor(&mut h, &params(), &bill, &paid, &cell, &mut acc);
+        assert_eq!(h.flags & flags::MONITORED, 0);
     }
 }
