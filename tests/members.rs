@@ -95,3 +95,59 @@ fn a_first_year_separation_hazard_churns_placements() {
     let (r, r_c) = (returns(&res), returns(&res_c));
     assert!(r_c > 1.1 * r, "returns {r_c} vs {r}");
 }
+
+/// Household draws are fixed words of each household's own keystream block (ODD §7.2): what
+/// one household draws never moves another's numbers. Household 0 of the first block is made
+/// to draw nothing in the labour step (every member without work); after one tick every
+/// other household of the block has the same members, jobs, tenure and skill, and its farm
+/// noise and shocks are the same. With households drawing in turn from one stream, the
+/// second household's words would shift and this would fail.
+#[test]
+fn one_households_draws_do_not_move_anothers() {
+    use xiezuo::model::agents::members::job;
+    use xiezuo::model::engine::{step, Scratch};
+    use xiezuo::model::recorder::NullRecorder;
+    use xiezuo::model::rng::Streams;
+    use xiezuo::model::world::{World, BLOCK};
+    let sets = [
+        "region.Upland.households=3000".to_string(),
+        "region.Coastal.households=500".to_string(),
+    ];
+    let cfg = xiezuo::scenario::load_builtin("two_way_market.toml", &sets)
+        .unwrap()
+        .config;
+    let streams = Streams::new(cfg.seed);
+    let mut a = World::new(&cfg, &streams);
+    xiezuo::model::engine::burn_in(&mut a, &cfg, &streams);
+    let mut b = a.clone();
+    let n = b.households[0].size as usize;
+    let before = b.members[0].job;
+    b.members[0].job[..n].fill(job::NONE);
+    assert_ne!(
+        before, b.members[0].job,
+        "household 0 had members at work or seeking"
+    );
+    for w in [&mut a, &mut b] {
+        step(
+            w,
+            &cfg,
+            &streams,
+            &mut Scratch::default(),
+            &mut NullRecorder,
+        );
+    }
+    let block = BLOCK.min(a.regions[0].range.len());
+    assert_ne!(
+        a.members[0], b.members[0],
+        "the change to household 0 took effect"
+    );
+    for i in 1..block {
+        assert_eq!(a.members[i], b.members[i], "members of household {i}");
+        let (x, y) = (&a.households[i], &b.households[i]);
+        assert_eq!(
+            (x.sick_ticks, x.disaster_ticks, x.farm_base, x.effort),
+            (y.sick_ticks, y.disaster_ticks, y.farm_base, y.effort),
+            "household {i}"
+        );
+    }
+}
