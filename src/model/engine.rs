@@ -20,6 +20,11 @@ use crate::model::rng::{Purpose, Streams};
 use crate::model::time::Tick;
 use crate::model::world::{World, BLOCK};
 
+/// Households whose draws (`household::Draws`: cell and noise factor) are prepared together
+/// before they are stepped, and whose tails (`household::step_tail`) run together after
+/// (64 × 68 bytes of draws on the stack).
+const RUN: usize = 64;
+
 /// Scratch space reused across ticks so the step does not allocate.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
@@ -182,14 +187,30 @@ pub fn household_phase(
                         acc.reset();
                         let mut cells =
                             streams.cells(purpose, ((ri as u64) << 32) | b as u64, key as u64);
-                        for (((h, m), r), z) in hs
-                            .iter_mut()
-                            .zip(ms.iter_mut())
-                            .zip(ring.chunks_exact_mut(tpy))
-                            .zip(zs.iter_mut())
+                        // Runs of RUN households: their cells and noise factors first (they
+                        // depend on the cells alone), then the households in order, then
+                        // their tails (`household::step_tail`).
+                        let mut draws = [household::Draws::default(); RUN];
+                        for (((hs, ms), ring), zs) in hs
+                            .chunks_mut(RUN)
+                            .zip(ms.chunks_mut(RUN))
+                            .zip(ring.chunks_mut(RUN * tpy))
+                            .zip(zs.chunks_mut(RUN))
                         {
-                            let cell = cells.next_cell();
-                            *z = household::step(h, m, r, &rates, params, &cell, acc);
+                            for d in draws.iter_mut().take(hs.len()) {
+                                *d = household::Draws::new(cells.next_cell(), params);
+                            }
+                            for (k, ((h, m), r)) in hs
+                                .iter_mut()
+                                .zip(ms.iter_mut())
+                                .zip(ring.chunks_exact_mut(tpy))
+                                .enumerate()
+                            {
+                                household::step(h, m, r, &rates, params, &draws[k], acc);
+                            }
+                            for (h, z) in hs.iter_mut().zip(zs.iter_mut()) {
+                                *z = household::step_tail(h, params, acc);
+                            }
                         }
                         // Nothing in the model reads `vuln_sum`: only the measures do.
                         if params.distribution {

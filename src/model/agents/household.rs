@@ -374,8 +374,8 @@ impl Moves {
 struct Shocks {
     /// Medical cost incurred this tick (household total).
     medical: f32,
-    /// Standard normal draw of the farm-income noise.
-    eps: f32,
+    /// The farm-income noise factor of the tick, [`noise_factor`].
+    noise: f32,
     /// Share of one worker's work lost to illness this tick, in \[0,1\].
     ill_lost: f32,
     /// Share of this tick under the household's own disaster, in \[0,1\].
@@ -453,21 +453,16 @@ struct Income {
 struct Status {
     /// Trailing-year income below the line.
     poor: bool,
-    /// Flagged vulnerable.
-    vulnerable: bool,
-    /// The z-score whose `Φ` is the household's probability of being poor, or −∞ when it
-    /// adds nothing to `vuln_sum` (poor, or z ≤ −5).
-    vuln_z: f32,
 }
 
-/// Advances one household by one tick and adds what it did to the block accumulator;
-/// returns the z-score of its vulnerability probability for [`add_vulnerability`] (−∞ when it
-/// adds nothing).
+/// Advances one household by one tick and adds what it did to the block accumulator; the
+/// tick is complete once [`step_tail`] has run for it.
 ///
 /// `m` is the household's members' record; `ring` is the household's last `tpy` per-capita
-/// incomes (per tick), whose slot `t % tpy` is overwritten; `cell` is the household's 16
-/// words of this tick (ODD §7.2), each with the fixed use of §7.4's draw table. The sub-steps
-/// are those of ODD §7.4, in its order.
+/// incomes (per tick), whose slot `t % tpy` is overwritten; `draws` holds the household's 16
+/// words of this tick (ODD §7.2), each with the fixed use of §7.4's draw table, and its noise
+/// factor. The sub-steps are those of ODD §7.4, in its order, but for the end of step 23, the
+/// vulnerability of step 6 and their sums, which [`step_tail`] does after.
 #[inline]
 pub fn step(
     h: &mut Household,
@@ -475,9 +470,10 @@ pub fn step(
     ring: &mut [f32],
     r: &Rates,
     p: &StepParams,
-    cell: &Cell,
+    draws: &Draws,
     acc: &mut BlockAcc,
-) -> f32 {
+) {
+    let (cell, noise) = (&draws.cell, draws.noise);
     let start = Start {
         was: h.status,
         eligible: eligible(h, p.tick, p.support_ticks),
@@ -489,29 +485,83 @@ pub fn step(
         rest: (h.trailing - ring[(p.tick % p.tpy) as usize]) * h.size as f32,
     };
     let moves = labour_transitions(h, m, r, p, &start, cell, acc);
-    let shocks = idiosyncratic_shocks(h, r, p, cell);
+    let shocks = idiosyncratic_shocks(h, r, p, cell, noise);
     let income = tick_income(h, r, p, &start, &moves, &shocks, acc);
     adjust_effort(h, p, &income);
-    let ln_trailing = update_trailing(h, ring, p, income.net);
+    update_trailing(h, ring, p, income.net);
     monitor(h, p, &shocks, &income, cell, acc);
     let status = poverty_status(h, p, &start, acc);
     means_test(h, r, p, cell, acc);
-    account(
-        h,
-        p,
-        &start,
-        &moves,
-        &shocks,
-        &income,
-        &status,
-        ln_trailing,
-        acc,
-    );
-    status.vuln_z
+    account(h, p, &start, &moves, &shocks, &income, &status, acc);
+}
+
+/// The end of a household's tick that [`step`] leaves out (ODD §7.4 step 23's log income and
+/// its exponentially weighted memory, step 6's vulnerability, and part 7's sums of them):
+/// nothing else in the step reads them, so the household phase runs it over a run of
+/// households after stepping them, and the long `ln` → memory → z-score chains of different
+/// households overlap. The sums it adds to are added to nowhere else, in household order as
+/// before, so the results are the same to the bit. Returns the z-score of the vulnerability
+/// probability for [`add_vulnerability`] (−∞ when it adds nothing).
+#[inline(always)]
+pub fn step_tail(h: &mut Household, p: &StepParams, acc: &mut BlockAcc) -> f32 {
+    let x = h.trailing.max(1.0).ln();
+    let d = x - h.log_mean;
+    h.log_mean += p.memory_weight * d;
+    h.log_var = (1.0 - p.memory_weight) * (h.log_var + p.memory_weight * d * d);
+    let poor = h.trailing < p.line;
+    // Vulnerability v = Φ((ln z − m)/sd). The flag compares the z-score with Φ⁻¹(threshold);
+    // Φ itself is only evaluated where it exceeds 3e-7 (z > −5) for the mean.
+    let sd = h.log_var.max(1e-6).sqrt();
+    let zscore = (p.ln_line - h.log_mean) / sd;
+    let vulnerable = !poor && zscore > p.vuln_z;
+    if vulnerable {
+        h.flags |= flags::VULNERABLE;
+        acc.vulnerable += 1.0;
+    } else {
+        h.flags &= !flags::VULNERABLE;
+    }
+    if at_risk(h) {
+        acc.at_risk_next += 1.0;
+    }
+    if p.distribution {
+        let y = h.trailing.max(1.0) as f64;
+        acc.income_ylny += y * x as f64;
+        acc.hist.add_ln(y, x as f64);
+    }
+    if poor || zscore <= -5.0 {
+        f32::NEG_INFINITY
+    } else {
+        zscore
+    }
+}
+
+/// A household's draws of the tick, prepared before its step: its cell (ODD §7.2) and the
+/// mean-one lognormal farm-income noise factor `exp(σ·ε − σ²/2)` with `ε = N(w₁₁)` and
+/// `σ = P.noise` (§7.4 steps 13 and 15). Both depend on the cell alone, so the household
+/// phase prepares them for a run of households before stepping them (the `exp` calls then
+/// overlap instead of sitting in each household's chain).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Draws {
+    /// The household's 16 words of the tick.
+    pub cell: Cell,
+    /// The farm-income noise factor.
+    pub noise: f32,
+}
+
+impl Draws {
+    /// The draws of a household whose cell is `cell`.
+    #[inline(always)]
+    pub fn new(cell: Cell, p: &StepParams) -> Draws {
+        let eps = normal(cell[slot::NOISE]);
+        Draws {
+            cell,
+            noise: (p.noise * eps - 0.5 * p.noise * p.noise).exp(),
+        }
+    }
 }
 
 /// Adds the block's vulnerability probabilities to `acc.vuln_sum`, in household order:
-/// `Φ(z)` of each z-score [`step`] returned that is not −∞ (ODD §7.4 part 7). Kept out of the
+/// `Φ(z)` of each z-score [`step_tail`] returned that is not −∞ (ODD §7.4 part 7). Kept out of the
 /// step so that the households' `Φ` chains overlap (the sum and its order are the same).
 #[inline]
 pub fn add_vulnerability(zs: &[f32], acc: &mut BlockAcc) {
@@ -685,7 +735,13 @@ fn first_year(tenure: u8, p: &StepParams) -> f32 {
 /// ODD §7.4 part 2, idiosyncratic shocks (steps 11–14; cell words 9–11): illness with its
 /// medical cost, a household disaster, and the farm-income noise.
 #[inline(always)]
-fn idiosyncratic_shocks(h: &mut Household, r: &Rates, p: &StepParams, cell: &Cell) -> Shocks {
+fn idiosyncratic_shocks(
+    h: &mut Household,
+    r: &Rates,
+    p: &StepParams,
+    cell: &Cell,
+    noise: f32,
+) -> Shocks {
     let annual_income = h.trailing * h.size as f32;
     let mut medical = 0.0f32;
     // Onset phase within the tick: given u < p, u / p is uniform on [0,1), so the draw that
@@ -709,12 +765,11 @@ fn idiosyncratic_shocks(h: &mut Household, r: &Rates, p: &StepParams, cell: &Cel
     } else {
         episode_share(h.disaster_ticks, h.disaster_end)
     };
-    let eps = normal(cell[slot::NOISE]);
     let shocked = ill_lost.max(disaster_share).max(r.common_disaster_cover);
     h.disaster_ticks = h.disaster_ticks.saturating_sub(1);
     Shocks {
         medical,
-        eps,
+        noise,
         ill_lost,
         disaster_share,
         shocked,
@@ -746,7 +801,7 @@ fn tick_income(
     };
     let farm_mult =
         r.farm_mult * r.common_disaster * (1.0 - p.disaster_loss * shocks.disaster_share);
-    let noise = (p.noise * shocks.eps - 0.5 * p.noise * p.noise).exp();
+    let noise = shocks.noise;
     let farm = farm_workers * h.farm_base * h.effort * farm_mult * noise / p.tpy as f32;
     let procurement = farm * r.procurement_rate;
     let wage = local_skill * r.wage;
@@ -901,23 +956,18 @@ fn adjust_effort(h: &mut Household, p: &StepParams, income: &Income) {
     h.effort = (h.effort + p.effort_adjust * (target - h.effort)).clamp(0.0, 1.0);
 }
 
-/// ODD §7.4 part 5 (step 23): writes this tick's per-capita income into the ring, sums the
-/// trailing year and updates the exponentially weighted mean and variance of its log.
-/// Returns `ln(max(trailing, 1))`.
+/// ODD §7.4 part 5 (step 23): writes this tick's per-capita income into the ring and sums
+/// the trailing year (the exponentially weighted memory of its log is in [`step_tail`]).
 #[inline(always)]
-fn update_trailing(h: &mut Household, ring: &mut [f32], p: &StepParams, net: f32) -> f32 {
+fn update_trailing(h: &mut Household, ring: &mut [f32], p: &StepParams, net: f32) {
     let slot = (p.tick % p.tpy) as usize;
     ring[slot] = net / h.size as f32;
     h.trailing = ring.iter().sum();
-    let x = h.trailing.max(1.0).ln();
-    let d = x - h.log_mean;
-    h.log_mean += p.memory_weight * d;
-    h.log_var = (1.0 - p.memory_weight) * (h.log_var + p.memory_weight * d * d);
-    x
 }
 
 /// ODD §7.4 part 6: poverty measured every tick on trailing-year income; the registered
-/// status (exit, relapse, entry) re-assessed at the year's last tick only; vulnerability.
+/// status (exit, relapse, entry) re-assessed at the year's last tick only (vulnerability: in
+/// [`step_tail`]).
 #[inline(always)]
 fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut BlockAcc) -> Status {
     let t = p.tick;
@@ -990,26 +1040,8 @@ fn poverty_status(h: &mut Household, p: &StepParams, start: &Start, acc: &mut Bl
         // A new assessment year: temporary assistance has its whole cap again.
         h.assist_paid = 0.0;
     }
-    // Vulnerability v = Φ((ln z − m)/sd). The flag compares the z-score with Φ⁻¹(threshold);
-    // Φ itself is only evaluated where it exceeds 3e-7 (z > −5) for the mean.
-    let sd = h.log_var.max(1e-6).sqrt();
-    let zscore = (p.ln_line - h.log_mean) / sd;
-    let vulnerable = !poor && zscore > p.vuln_z;
-    let vuln_z = if poor || zscore <= -5.0 {
-        f32::NEG_INFINITY
-    } else {
-        zscore
-    };
-    if vulnerable {
-        h.flags |= flags::VULNERABLE;
-    } else {
-        h.flags &= !flags::VULNERABLE;
-    }
-    Status {
-        poor,
-        vulnerable,
-        vuln_z,
-    }
+    // The vulnerability (the rest of step 6) is set in `step_tail`.
+    Status { poor }
 }
 
 /// ODD §7.4 part 5b, dynamic monitoring (防返贫动态监测, 002, 003; cell words 12–13): a household not
@@ -1077,7 +1109,6 @@ fn account(
     shocks: &Shocks,
     income: &Income,
     st: &Status,
-    ln_trailing: f32,
     acc: &mut BlockAcc,
 ) {
     let t = p.tick;
@@ -1094,9 +1125,6 @@ fn account(
         acc.gap2 += g * g;
     } else {
         acc.nonpoor += 1.0;
-        if st.vulnerable {
-            acc.vulnerable += 1.0;
-        }
     }
     if h.flags & flags::EVER_EXITED != 0 {
         acc.ever_exited += 1.0;
@@ -1107,12 +1135,7 @@ fn account(
     if h.flags & flags::MONITORED != 0 {
         acc.monitored += 1.0;
     }
-    let y = h.trailing.max(1.0) as f64;
-    acc.income += y;
-    if p.distribution {
-        acc.income_ylny += y * ln_trailing as f64;
-        acc.hist.add_ln(y, ln_trailing as f64);
-    }
+    acc.income += h.trailing.max(1.0) as f64;
     let comps = &mut acc.components;
     comps[0] += income.farm as f64;
     comps[1] += income.procurement as f64;
@@ -1156,9 +1179,6 @@ fn account(
     acc.savings += h.savings as f64;
     if eligible(h, t + 1, p.support_ticks) {
         acc.eligible_next += 1.0;
-    }
-    if at_risk(h) {
-        acc.at_risk_next += 1.0;
     }
     if h.flags & flags::EVER_POOR != 0 {
         acc.members_next += 1.0;
@@ -1244,10 +1264,18 @@ mod tests {
         crate::model::rng::cell(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
     }
 
+    /// Draws of a cell from a seeded stream, with no farm-income noise.
+    fn test_draws(seed: u64) -> Draws {
+        Draws {
+            cell: test_cell(seed),
+            noise: 1.0,
+        }
+    }
+
     fn one_step(h: &mut Household, m: &mut Members, r: &Rates) {
         let mut ring = [h.trailing / 12.0; 12];
         let mut acc = BlockAcc::default();
-        step(h, m, &mut ring, r, &params(), &test_cell(3), &mut acc);
+        step(h, m, &mut ring, r, &params(), &test_draws(3), &mut acc);
     }
 
     #[test]
@@ -1303,7 +1331,7 @@ mod tests {
                 &mut ring,
                 &r,
                 &params(),
-                &test_cell(3),
+                &test_draws(3),
                 &mut acc,
             );
             income[k] = acc.components[2];
@@ -1329,7 +1357,7 @@ mod tests {
         let mut paid = |p: &StepParams, h: &mut Household, m: &mut Members| {
             let mut acc = BlockAcc::default();
             seed += 1;
-            step(h, m, &mut ring, &r, p, &test_cell(seed), &mut acc);
+            step(h, m, &mut ring, &r, p, &test_draws(seed), &mut acc);
             acc.components[14]
         };
         // The whole cap at once, then nothing until the next assessment year.
