@@ -200,13 +200,13 @@ pub fn household_phase(
                             for d in draws.iter_mut().take(hs.len()) {
                                 *d = household::Draws::new(cells.next_cell(), params);
                             }
-                            for (k, ((h, m), r)) in hs
+                            for (((h, m), r), d) in hs
                                 .iter_mut()
                                 .zip(ms.iter_mut())
                                 .zip(ring.chunks_exact_mut(tpy))
-                                .enumerate()
+                                .zip(draws.iter())
                             {
-                                household::step(h, m, r, &rates, params, &draws[k], acc);
+                                household::step(h, m, r, &rates, params, d, acc);
                             }
                             for (h, z) in hs.iter_mut().zip(zs.iter_mut()) {
                                 *z = household::step_tail(h, params, acc);

@@ -374,7 +374,7 @@ impl Moves {
 struct Shocks {
     /// Medical cost incurred this tick (household total).
     medical: f32,
-    /// The farm-income noise factor of the tick, [`noise_factor`].
+    /// The farm-income noise factor of the tick ([`Draws`]).
     noise: f32,
     /// Share of one worker's work lost to illness this tick, in \[0,1\].
     ill_lost: f32,
@@ -1260,8 +1260,9 @@ mod tests {
 
     /// A cell of draws from a seeded stream (its first keystream block).
     fn test_cell(seed: u64) -> Cell {
-        use rand::SeedableRng;
-        crate::model::rng::cell(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+        crate::model::rng::Streams::new(seed)
+            .cells(crate::model::rng::Purpose::Households, 0, 0)
+            .next_cell()
     }
 
     /// Draws of a cell from a seeded stream, with no farm-income noise.
