@@ -1,5 +1,11 @@
-//! Command-line interface: `run`, `check` and `compare`. Parses arguments with clap, calls
-//! the library, prints summaries. The binary in `main.rs` only maps errors to exit codes.
+//! Command-line interface: every subcommand (`run`, `check`, `batch`, `merge`, `summarize`,
+//! `sensitivity`, `calibrate`, `claims`, `plot`, `report`, `scenarios`, `compare`, `keys`,
+//! `serve`). Parses arguments with clap, calls the library, prints summaries. The binary in
+//! `main.rs` only maps errors to exit codes.
+
+// The doc comments on the argument types are the `--help` text, written for a terminal:
+// `[sweep]` there is a TOML table and `<id>` a placeholder, not a link or an HTML tag.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

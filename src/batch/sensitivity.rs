@@ -353,7 +353,7 @@ pub fn write(dir: &Path, rows: &[IndexRow]) -> Result<PathBuf, BatchError> {
     Ok(write_frame(dir, "sensitivity", &mut df, Format::Parquet)?)
 }
 
-/// Reads back the rows [`write`] wrote into `dir` (`sensitivity.parquet`); `Ok(None)` when
+/// Reads back the rows [`write()`] wrote into `dir` (`sensitivity.parquet`); `Ok(None)` when
 /// the directory has none (the batch was not analysed).
 pub fn read(dir: &Path) -> Result<Option<Vec<IndexRow>>, BatchError> {
     let path = dir.join("sensitivity.parquet");

@@ -118,7 +118,7 @@ pub struct Measures {
     pub transfer_share_nbs: f64,
     /// Share of households receiving the dibao.
     pub dibao_share: f64,
-    /// Share of each income component (see [`COMPONENTS`](crate::model::accum::COMPONENTS)).
+    /// Share of each income component (see [`crate::model::accum::COMPONENTS`]).
     pub component_shares: [f64; COMPONENTS.len()],
     /// Migrant workers (real scale).
     pub migrants: f64,

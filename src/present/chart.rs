@@ -1,4 +1,4 @@
-//! Charts (plotters, PNG and SVG, drawn with the embedded font of [`font`](super::font), so
+//! Charts (plotters, PNG and SVG, drawn with the embedded font of [`super::font`], so
 //! no system fonts are needed): curves with 95% bands across replicates in one panel or in
 //! small multiples (optionally on one shared y scale), outcome-versus-parameter charts,
 //! flows along links and Kaplan–Meier survival. Year axes show whole years, each once;
